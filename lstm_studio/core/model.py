@@ -1,0 +1,150 @@
+"""The whole network: stacked LSTM layers, then a dense layer on the last time step."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from lstm_studio.core.activations import softmax
+from lstm_studio.core.dense import Dense
+from lstm_studio.core.losses import LOSSES, cross_entropy, mse
+from lstm_studio.core.lstm_layer import LSTMLayer
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+class LSTMModel:
+    """Stacked LSTM + dense output with PyTorch-compatible state names (Contract 1).
+
+    x: (batch, time, input_size) -> (batch, output_size) raw outputs (logits for
+    cross-entropy). ``state_dict()`` copies into ``torch.nn.LSTM`` (batch_first) +
+    ``torch.nn.Linear`` under the prefixes ``lstm.`` and ``dense.``.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_sizes: Sequence[int],
+        output_size: int,
+        loss: str = "mse",
+        seed: int = 0,
+        dtype: type | np.dtype | str = np.float64,
+    ) -> None:
+        hidden_sizes = [int(h) for h in hidden_sizes]
+        if input_size < 1 or output_size < 1 or not hidden_sizes or min(hidden_sizes) < 1:
+            raise ValueError(
+                "input_size, output_size and every hidden size must be positive integers "
+                f"(got input_size={input_size}, hidden_sizes={hidden_sizes}, "
+                f"output_size={output_size})"
+            )
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        self.dtype = np.dtype(dtype)
+        if self.dtype.name not in DTYPES:
+            raise ValueError(f"dtype must be float32 or float64, not {self.dtype.name}")
+        self.input_size = int(input_size)
+        self.hidden_sizes = hidden_sizes
+        self.output_size = int(output_size)
+        self.loss = loss
+        self.seed = seed
+        rng = np.random.default_rng(seed)
+        sizes_in = [self.input_size, *hidden_sizes[:-1]]
+        self.layers = [LSTMLayer(n_in, h, rng, self.dtype) for n_in, h in zip(sizes_in, hidden_sizes, strict=True)]
+        self.dense = Dense(hidden_sizes[-1], self.output_size, rng, self.dtype)
+
+    # ----- description -------------------------------------------------------------------
+    def config(self) -> dict:
+        """The architecture as plain JSON-able values (enough to rebuild the model)."""
+        return {
+            "input_size": self.input_size,
+            "hidden_sizes": list(self.hidden_sizes),
+            "output_size": self.output_size,
+            "loss": self.loss,
+            "dtype": self.dtype.name,
+        }
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """The live parameter arrays under their public names (updating them updates the model)."""
+        named = {f"lstm.{name}_l{k}": p for k, layer in enumerate(self.layers) for name, p in layer.params.items()}
+        named.update({f"dense.{name}": p for name, p in self.dense.params.items()})
+        return named
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        """The live gradient arrays of the last backward pass, keyed like ``parameters()``."""
+        named = {f"lstm.{name}_l{k}": g for k, layer in enumerate(self.layers) for name, g in layer.grads.items()}
+        named.update({f"dense.{name}": g for name, g in self.dense.grads.items()})
+        return named
+
+    def num_parameters(self) -> int:
+        """How many scalar weights the model has."""
+        return sum(p.size for p in self.parameters().values())
+
+    # ----- computation -------------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Raw outputs (regression values or logits) for x: (batch, time, input_size)."""
+        x = self._check_input(x)
+        seq = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, in): time-major inside
+        for layer in self.layers:
+            seq = layer.forward(seq)
+        return self.dense.forward(seq[-1])
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Regression values, or class probabilities (softmax) for cross-entropy."""
+        y = self.forward(x)
+        return softmax(y) if self.loss == "cross_entropy" else y
+
+    def loss_and_gradients(self, x: np.ndarray, target: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+        """Batch-mean loss and its unclipped gradients, keyed like ``state_dict()``.
+
+        The returned arrays are the model's own gradient buffers, overwritten by the
+        next call: copy them to keep them.
+        """
+        y = self.forward(x)
+        if self.loss == "mse":
+            target = np.asarray(target, dtype=self.dtype).reshape(y.shape)
+            loss, dy = mse(y, target)
+        else:
+            target = np.asarray(target)
+            if target.shape != (y.shape[0],) or not np.issubdtype(target.dtype, np.integer):
+                raise ValueError(f"cross-entropy targets must be {y.shape[0]} integer class indices")
+            if target.min() < 0 or target.max() >= self.output_size:
+                raise ValueError(f"class indices must lie in [0, {self.output_size})")
+            loss, dy = cross_entropy(y, target)
+        dh_last = self.dense.backward(dy)  # (B, H_top)
+        T = x.shape[1]
+        dseq = np.zeros((T, *dh_last.shape), dtype=self.dtype)  # only the last step feeds the output
+        dseq[-1] = dh_last
+        for layer in reversed(self.layers):
+            dseq = layer.backward(dseq)
+        return loss, self.gradients()
+
+    # ----- state ---------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter under PyTorch's names and layouts."""
+        return {name: p.copy() for name, p in self.parameters().items()}
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Copy ``state`` into the model after checking every name and shape."""
+        own = self.parameters()
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing {', '.join(missing)}")
+            if unexpected:
+                parts.append(f"unexpected {', '.join(unexpected)}")
+            raise ValueError("state does not fit this model: " + "; ".join(parts))
+        for name, p in own.items():
+            value = np.asarray(state[name])
+            if value.shape != p.shape:
+                raise ValueError(f"{name} has shape {value.shape}, this model needs {p.shape}")
+        for name, p in own.items():
+            p[...] = state[name]
+
+    def _check_input(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=self.dtype)
+        if x.ndim != 3 or x.shape[2] != self.input_size or x.shape[0] < 1 or x.shape[1] < 1:
+            raise ValueError(f"x must have shape (batch, time, {self.input_size}) with batch, time >= 1; got {x.shape}")
+        return x

@@ -1,0 +1,48 @@
+"""Tasks, datasets, the mini-batch trainer and predictions: everything between the network and a user (no Qt)."""
+
+from lstm_studio.training.dataset import Dataset, make_dataset
+from lstm_studio.training.experiment import Experiment, run_meta
+from lstm_studio.training.metrics import Evaluation, evaluate
+from lstm_studio.training.normalization import Normalizer
+from lstm_studio.training.predictor import Prediction, Predictor
+from lstm_studio.training.tasks import CLASSIFICATION, REGRESSION, TASKS, Task, TaskSettings, get_task
+from lstm_studio.training.trainer import (
+    COMPLETED,
+    EARLY_STOPPED,
+    FAILED,
+    STOPPED,
+    BatchEnd,
+    EpochEnd,
+    Event,
+    RunEnd,
+    TrainConfig,
+    train,
+)
+
+__all__ = [
+    "CLASSIFICATION",
+    "COMPLETED",
+    "EARLY_STOPPED",
+    "FAILED",
+    "REGRESSION",
+    "STOPPED",
+    "TASKS",
+    "BatchEnd",
+    "Dataset",
+    "EpochEnd",
+    "Evaluation",
+    "Event",
+    "Experiment",
+    "Normalizer",
+    "Prediction",
+    "Predictor",
+    "RunEnd",
+    "Task",
+    "TaskSettings",
+    "TrainConfig",
+    "evaluate",
+    "get_task",
+    "make_dataset",
+    "run_meta",
+    "train",
+]

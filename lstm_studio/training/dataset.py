@@ -1,0 +1,74 @@
+"""Splitting a task's data into training and validation parts the model can read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstm_studio.training.normalization import Normalizer
+from lstm_studio.training.tasks import CLASSIFICATION, Task, TaskSettings
+
+
+@dataclass
+class Dataset:
+    """Model-ready arrays plus the raw validation data the metrics are measured on."""
+
+    task: Task
+    settings: TaskSettings
+    normalizer: Normalizer
+    x_train: np.ndarray  # (N_train, T, 1)
+    y_train: np.ndarray  # (N_train, 1) floats, or (N_train,) class indices
+    x_val: np.ndarray
+    y_val: np.ndarray
+    val_windows: np.ndarray  # raw (N_val, T)
+    val_targets: np.ndarray  # raw next values (N_val,) or class indices (N_val,)
+    train_targets: np.ndarray  # raw, for baselines such as the training mean
+
+    @property
+    def is_classification(self) -> bool:
+        """Whether targets are class indices."""
+        return self.task.kind == CLASSIFICATION
+
+
+def split_sizes(n: int, val_split: float) -> tuple[int, int]:
+    """(train, validation) counts; both at least one or ValueError."""
+    if not 0.0 < val_split < 1.0:
+        raise ValueError(f"val-split must lie strictly between 0 and 1, got {val_split}")
+    n_val = round(n * val_split)
+    if n_val < 1 or n - n_val < 1:
+        raise ValueError(f"{n} samples cannot be split {1 - val_split:.0%}/{val_split:.0%}: add samples")
+    return n - n_val, n_val
+
+
+def make_dataset(task: Task, settings: TaskSettings, val_split: float, seed: int) -> Dataset:
+    """Generate the task's data from ``seed``, shuffle-split it, and fit the normaliser on
+    the training part only.
+    """
+    if settings.seq_len < 2:
+        raise ValueError(f"seq-len must be at least 2, got {settings.seq_len}")
+    if settings.noise < 0:
+        raise ValueError(f"noise must not be negative, got {settings.noise}")
+    n_train, _ = split_sizes(settings.n_samples, val_split)
+    rng = np.random.default_rng(seed)
+    windows, targets = task.generate(settings, rng)
+    order = rng.permutation(len(windows))
+    train, val = order[:n_train], order[n_train:]
+    normalizer = Normalizer.fit(windows[train], task.relative_to_last)
+    if task.kind == CLASSIFICATION:
+        y_train, y_val = targets[train].astype(np.int64), targets[val].astype(np.int64)
+    else:
+        y_train = normalizer.encode_target(targets[train], windows[train])
+        y_val = normalizer.encode_target(targets[val], windows[val])
+    return Dataset(
+        task=task,
+        settings=settings,
+        normalizer=normalizer,
+        x_train=normalizer.encode(windows[train]),
+        y_train=y_train,
+        x_val=normalizer.encode(windows[val]),
+        y_val=y_val,
+        val_windows=windows[val],
+        val_targets=targets[val],
+        train_targets=targets[train],
+    )

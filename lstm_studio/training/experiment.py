@@ -1,0 +1,115 @@
+"""One run's full recipe (task, data, model, optimiser) and the record it leaves in a weights file."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+
+from lstm_studio.core import DTYPES, LSTMModel
+from lstm_studio.training.dataset import Dataset, make_dataset, split_sizes
+from lstm_studio.training.metrics import Evaluation
+from lstm_studio.training.tasks import Task, TaskSettings, get_task
+from lstm_studio.training.trainer import TrainConfig
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Everything that decides a run: the command line and the window both build one."""
+
+    task: str = "next-number"
+    settings: TaskSettings = field(default_factory=TaskSettings)
+    hidden_sizes: tuple[int, ...] = (32,)
+    dtype: str = "float64"
+    val_split: float = 0.2
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    @classmethod
+    def for_task(cls, name: str) -> Experiment:
+        """The task's own defaults: the settings under which it is known to learn."""
+        task = get_task(name)
+        d = task.defaults
+        return cls(
+            task=name,
+            settings=task.settings,
+            hidden_sizes=d.hidden_sizes,
+            val_split=d.val_split,
+            train=TrainConfig(lr=d.lr, epochs=d.epochs, batch_size=d.batch_size, clip=d.clip, patience=d.patience),
+        )
+
+    def with_changes(self, **changes: object) -> Experiment:
+        """A copy with top-level fields, task settings (``seq_len``, ``n_samples``, ``noise``)
+        or training fields (``lr``, ``epochs``, …) replaced by name.
+        """
+        settings_keys = TaskSettings.__dataclass_fields__.keys() & changes.keys()
+        train_keys = TrainConfig.__dataclass_fields__.keys() & changes.keys()
+        settings = replace(self.settings, **{k: changes.pop(k) for k in settings_keys})
+        train = replace(self.train, **{k: changes.pop(k) for k in train_keys})
+        return replace(self, settings=settings, train=train, **changes)
+
+    @property
+    def task_spec(self) -> Task:
+        """The built-in task this experiment runs."""
+        return get_task(self.task)
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first impossible setting."""
+        self.task_spec  # noqa: B018 - raises for an unknown task
+        if not self.hidden_sizes or min(self.hidden_sizes) < 1:
+            raise ValueError(f"every layer size must be a positive integer, got {list(self.hidden_sizes)}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        if self.settings.seq_len < 2:
+            raise ValueError(f"sequence length must be at least 2, got {self.settings.seq_len}")
+        if not (math.isfinite(self.settings.noise) and self.settings.noise >= 0):
+            raise ValueError(f"noise must be 0 or positive, got {self.settings.noise}")
+        split_sizes(self.settings.n_samples, self.val_split)
+        self.train.validate()
+
+    def make_dataset(self) -> Dataset:
+        """The run's data, the same every time for the same experiment."""
+        return make_dataset(self.task_spec, self.settings, self.val_split, self.train.seed)
+
+    def make_model(self) -> LSTMModel:
+        """Fresh weights drawn from the experiment's seed."""
+        task = self.task_spec
+        return LSTMModel(1, self.hidden_sizes, task.output_size, task.loss, self.train.seed, DTYPES[self.dtype])
+
+    def to_meta(self) -> dict:
+        """The JSON record of this experiment (without the model part and metrics)."""
+        return {
+            "task": self.task,
+            "task_settings": asdict(self.settings),
+            "seq_len": self.settings.seq_len,
+            "val_split": self.val_split,
+            "seed": self.train.seed,
+            "training": asdict(self.train),
+        }
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> Experiment:
+        """Inverse of ``to_meta`` (the model part supplies the layer sizes and dtype)."""
+        try:
+            model = meta["model"]
+            return cls(
+                task=str(meta["task"]),
+                settings=TaskSettings(**meta["task_settings"]),
+                hidden_sizes=tuple(int(h) for h in model["hidden_sizes"]),
+                dtype=str(model["dtype"]),
+                val_split=float(meta["val_split"]),
+                train=TrainConfig(**meta["training"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"the weights file does not record its experiment: {exc}") from exc
+
+
+def run_meta(experiment: Experiment, data: Dataset, evaluation: Evaluation | None, train_loss: float | None) -> dict:
+    """What the weights file records besides the arrays and the model description (Contract 2)."""
+    metrics: dict[str, float | None] = {"train_loss": train_loss}
+    metrics.update(evaluation.summary() if evaluation else {"val_loss": None})
+    return {
+        **experiment.to_meta(),
+        "kind": data.task.kind,
+        "normalization": data.normalizer.to_meta(),
+        "classes": list(data.task.classes),
+        "metrics": metrics,
+    }

@@ -1,0 +1,86 @@
+"""Validation metrics in raw units: what a user can compare with the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstm_studio.core import LSTMModel
+from lstm_studio.core.losses import cross_entropy, mse
+from lstm_studio.training.dataset import Dataset
+
+EVAL_CHUNK = 2048  # samples per forward pass, to bound memory on large validation sets
+
+
+@dataclass
+class Evaluation:
+    """How the model does on the validation part."""
+
+    loss: float
+    predictions: np.ndarray  # raw next values (N,), or predicted class indices (N,)
+    targets: np.ndarray  # raw next values (N,), or true class indices (N,)
+    rmse: float | None = None  # regression, raw units
+    mae: float | None = None
+    accuracy: float | None = None  # classification
+    confusion: np.ndarray | None = None  # (K, K): rows true class, columns predicted
+
+    def summary(self) -> dict[str, float]:
+        """The scalar metrics, for the weights file and the command line."""
+        out = {"val_loss": self.loss}
+        if self.accuracy is not None:
+            out["val_accuracy"] = self.accuracy
+        if self.rmse is not None:
+            out["val_rmse"] = self.rmse
+            out["val_mae"] = self.mae
+        return out
+
+
+def model_outputs(model: LSTMModel, x: np.ndarray) -> np.ndarray:
+    """Raw model outputs for many windows, in bounded chunks."""
+    return np.concatenate([model.forward(x[i : i + EVAL_CHUNK]) for i in range(0, len(x), EVAL_CHUNK)])
+
+
+def confusion_matrix(true: np.ndarray, pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts of (true class, predicted class) pairs."""
+    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(matrix, (true, pred), 1)
+    return matrix
+
+
+def evaluate(model: LSTMModel, data: Dataset) -> Evaluation:
+    """Loss on the validation part, plus accuracy or RMSE/MAE in raw units."""
+    outputs = model_outputs(model, data.x_val)
+    if data.is_classification:
+        loss, _ = cross_entropy(outputs, data.y_val)
+        pred = outputs.argmax(axis=1)
+        return Evaluation(
+            loss=loss,
+            predictions=pred,
+            targets=data.y_val,
+            accuracy=float(np.mean(pred == data.y_val)),
+            confusion=confusion_matrix(data.y_val, pred, model.output_size),
+        )
+    loss, _ = mse(outputs, data.y_val.astype(outputs.dtype))
+    raw = data.normalizer.decode(outputs, data.val_windows)[:, 0]
+    err = raw - data.val_targets
+    return Evaluation(
+        loss=loss,
+        predictions=raw,
+        targets=np.asarray(data.val_targets, dtype=np.float64),
+        rmse=float(np.sqrt(np.mean(err**2))),
+        mae=float(np.mean(np.abs(err))),
+    )
+
+
+def baselines(data: Dataset) -> dict[str, float]:
+    """RMSE of two forecasts that need no learning, on the same validation windows:
+    repeat the last value (persistence) and always say the training mean.
+    """
+    targets = np.asarray(data.val_targets, dtype=np.float64)
+    persistence = data.val_windows[:, -1] - targets
+    mean = float(np.mean(data.train_targets)) - targets
+    return {
+        "persistence_rmse": float(np.sqrt(np.mean(persistence**2))),
+        "mean_rmse": float(np.sqrt(np.mean(mean**2))),
+    }

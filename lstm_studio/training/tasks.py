@@ -1,0 +1,150 @@
+"""The built-in tasks: each makes its own windows and targets, deterministically from a seed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+REGRESSION = "regression"
+CLASSIFICATION = "classification"
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """How a task's data is made; every field is recorded in the weights file."""
+
+    seq_len: int = 10  # values the network reads before it answers
+    n_samples: int = 1000  # windows generated, training and validation together
+    noise: float = 0.0  # standard deviation of Gaussian noise added to the inputs
+
+
+@dataclass(frozen=True)
+class TrainingDefaults:
+    """Hyperparameters under which a task learns well (the README's example runs use these)."""
+
+    hidden_sizes: tuple[int, ...] = (32,)
+    lr: float = 0.01
+    epochs: int = 60
+    batch_size: int = 32
+    clip: float = 5.0
+    val_split: float = 0.2
+    patience: int = 0  # 0 switches early stopping off
+
+
+@dataclass(frozen=True)
+class Task:
+    """A named source of (window, target) pairs."""
+
+    name: str
+    title: str
+    description: str
+    kind: str  # REGRESSION or CLASSIFICATION
+    settings: TaskSettings
+    defaults: TrainingDefaults
+    classes: tuple[str, ...] = ()
+    relative_to_last: bool = False  # normalise each window against its own last value
+    uses_noise: bool = True
+    examples: tuple[tuple[float, ...], ...] = field(default=())
+
+    @property
+    def output_size(self) -> int:
+        """How many numbers the network must output."""
+        return len(self.classes) if self.kind == CLASSIFICATION else 1
+
+    @property
+    def loss(self) -> str:
+        """The loss this task trains with."""
+        return "cross_entropy" if self.kind == CLASSIFICATION else "mse"
+
+    def generate(self, settings: TaskSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Raw windows (N, T) and targets: next values (N,) or class indices (N,)."""
+        return _GENERATORS[self.name](settings, rng)
+
+
+def _next_number(s: TaskSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Arithmetic sequences start + k·step; the target is the next term (clean, even with noise)."""
+    start = rng.uniform(-20.0, 60.0, size=(s.n_samples, 1))
+    step = rng.uniform(-3.0, 3.0, size=(s.n_samples, 1))
+    k = np.arange(s.seq_len + 1)
+    seq = start + step * k
+    windows = seq[:, :-1] + rng.normal(0.0, s.noise, size=(s.n_samples, s.seq_len)) if s.noise else seq[:, :-1]
+    return windows, seq[:, -1]
+
+
+PATTERN_CLASSES = ("rising", "falling", "oscillating", "constant")
+
+
+def _pattern(s: TaskSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Sequences of four shapes at random levels and sizes, plus noise; the target is the shape."""
+    n, T = s.n_samples, s.seq_len
+    labels = rng.permutation(np.arange(n) % len(PATTERN_CLASSES))
+    t = np.linspace(0.0, 1.0, T)[None, :]
+    level = rng.uniform(-1.0, 1.0, size=(n, 1))
+    size = rng.uniform(0.5, 2.0, size=(n, 1))
+    freq = rng.uniform(1.5, 3.0, size=(n, 1))
+    phase = rng.uniform(0.0, 2 * np.pi, size=(n, 1))
+    shapes = np.stack(
+        [
+            level + size * t,  # rising
+            level - size * t,  # falling
+            level + 0.5 * size * np.sin(2 * np.pi * freq * t + phase),  # oscillating
+            np.broadcast_to(level, (n, T)),  # constant
+        ]
+    )
+    windows = shapes[labels, np.arange(n)] + rng.normal(0.0, s.noise, size=(n, T))
+    return windows, labels
+
+
+def _sine(s: TaskSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy sine waves of random frequency and phase; the target is the next clean value."""
+    n, T = s.n_samples, s.seq_len
+    omega = rng.uniform(0.15, 0.6, size=(n, 1))
+    phase = rng.uniform(0.0, 2 * np.pi, size=(n, 1))
+    clean = np.sin(omega * np.arange(T + 1) + phase)
+    windows = clean[:, :-1] + rng.normal(0.0, s.noise, size=(n, T))
+    return windows, clean[:, -1]
+
+
+_GENERATORS = {"next-number": _next_number, "pattern": _pattern, "sine": _sine}
+
+TASKS: dict[str, Task] = {
+    task.name: task
+    for task in (
+        Task(
+            name="next-number",
+            title="Next number",
+            description="Arithmetic sequences: predict the next number ([0..9] → 10).",
+            kind=REGRESSION,
+            settings=TaskSettings(seq_len=10, n_samples=1000, noise=0.0),
+            defaults=TrainingDefaults(hidden_sizes=(32,), lr=0.01, epochs=40, batch_size=32),
+            relative_to_last=True,
+            examples=(tuple(range(10)), tuple(range(15, 25))),
+        ),
+        Task(
+            name="pattern",
+            title="Pattern",
+            description="Classify a sequence as rising, falling, oscillating or constant.",
+            kind=CLASSIFICATION,
+            settings=TaskSettings(seq_len=20, n_samples=1000, noise=0.1),
+            defaults=TrainingDefaults(hidden_sizes=(32,), lr=0.01, epochs=20, batch_size=32),
+            classes=PATTERN_CLASSES,
+        ),
+        Task(
+            name="sine",
+            title="Sine wave",
+            description="Forecast the next value of a noisy sine wave.",
+            kind=REGRESSION,
+            settings=TaskSettings(seq_len=20, n_samples=1000, noise=0.05),
+            defaults=TrainingDefaults(hidden_sizes=(32,), lr=0.01, epochs=30, batch_size=32),
+        ),
+    )
+}
+
+
+def get_task(name: str) -> Task:
+    """The built-in task called ``name``; ValueError listing the choices otherwise."""
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise ValueError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}") from None

@@ -1,0 +1,190 @@
+"""The training loop: a plain generator of small progress events, no threads and no printing.
+
+The command line prints the events; the window forwards them from a worker thread. Both
+stop a run by making ``should_stop`` return True, which is checked before every batch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstm_studio.core import Adam, LSTMModel, clip_by_global_norm, global_norm
+from lstm_studio.training.dataset import Dataset
+from lstm_studio.training.metrics import Evaluation, evaluate
+
+COMPLETED, EARLY_STOPPED, STOPPED, FAILED = "completed", "early-stopped", "stopped", "failed"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings of one run."""
+
+    lr: float = 0.01  # Adam step size
+    epochs: int = 40  # passes over the training part
+    batch_size: int = 32  # windows per gradient step
+    clip: float = 5.0  # largest global gradient norm; 0 switches clipping off
+    patience: int = 0  # epochs without a better validation loss before stopping; 0 = never
+    seed: int = 0  # shuffling order of the mini-batches
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first impossible setting."""
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"learning rate must be a positive number, got {self.lr}")
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
+        if not (math.isfinite(self.clip) and self.clip >= 0):
+            raise ValueError(f"gradient clip must be 0 (off) or positive, got {self.clip}")
+        if self.patience < 0:
+            raise ValueError(f"patience must be 0 (off) or positive, got {self.patience}")
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    """One optimiser step was taken."""
+
+    epoch: int  # 1-based
+    batch: int  # 1-based within the epoch
+    batches: int  # per epoch
+    loss: float
+    grad_norm: float  # global norm before clipping
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """An epoch finished and was validated."""
+
+    epoch: int
+    epochs: int
+    train_loss: float  # mean of the epoch's batch losses
+    val_loss: float
+    evaluation: Evaluation
+    layer_grad_norms: tuple[float, ...]  # mean pre-clip norm per LSTM layer, then the dense layer
+    samples_per_second: float
+    elapsed: float  # seconds since the run started
+    best_val_loss: float
+    best_epoch: int
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """The run is over; the model holds its best-validated weights (never non-finite ones)."""
+
+    status: str  # COMPLETED, EARLY_STOPPED, STOPPED or FAILED
+    message: str
+    epochs_run: int
+    best_epoch: int  # 0 when no epoch finished
+    evaluation: Evaluation | None  # of the weights the model now holds
+    train_loss: float | None  # mean batch loss of the best epoch
+    elapsed: float
+
+
+Event = BatchEnd | EpochEnd | RunEnd
+
+
+def _layer_groups(model: LSTMModel) -> list[list[str]]:
+    """Parameter names per layer: one list per LSTM layer, then the dense layer."""
+    names = list(model.parameters())
+    groups = [[n for n in names if n.startswith("lstm.") and n.endswith(f"_l{k}")] for k in range(len(model.layers))]
+    return [*groups, [n for n in names if n.startswith("dense.")]]
+
+
+def _non_finite(what: str, loss: float, norms: list[float] = ()) -> str:
+    """'loss became NaN' / 'loss became infinite' / 'gradients became NaN'."""
+    value = loss if not math.isfinite(loss) else next(v for v in norms if not math.isfinite(v))
+    if math.isfinite(loss):
+        what = "gradients"
+    return f"{what} became {'NaN' if math.isnan(value) else 'infinite'}"
+
+
+def train(
+    model: LSTMModel,
+    data: Dataset,
+    config: TrainConfig,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Iterator[Event]:
+    """Train ``model`` on ``data`` with shuffled mini-batches, Adam and clipping, yielding
+    progress events; the last event is always a ``RunEnd``.
+    """
+    config.validate()
+    started = time.perf_counter()
+    params = model.parameters()
+    optimizer = Adam(config.lr)
+    rng = np.random.default_rng(config.seed)
+    groups = _layer_groups(model)
+    x, y = data.x_train.astype(model.dtype), data.y_train
+    n = len(x)
+    batches = math.ceil(n / config.batch_size)
+    best_state, best_loss, best_epoch, best_eval = model.state_dict(), math.inf, 0, None
+    best_train_loss = None
+
+    def finish(status: str, message: str, epochs_run: int) -> RunEnd:
+        if best_epoch or status == FAILED:
+            model.load_state_dict(best_state)
+        elapsed = time.perf_counter() - started
+        return RunEnd(status, message, epochs_run, best_epoch, best_eval, best_train_loss, elapsed)
+
+    for epoch in range(1, config.epochs + 1):
+        order = rng.permutation(n)
+        epoch_started = time.perf_counter()
+        loss_sum, norm_sums = 0.0, np.zeros(len(groups))
+        for batch in range(1, batches + 1):
+            # stop check: cooperative, once per batch
+            if should_stop():
+                yield finish(STOPPED, f"stopped by the user in epoch {epoch}", epoch - 1)
+                return
+            idx = order[(batch - 1) * config.batch_size : batch * config.batch_size]
+            # forward and backward; overflow shows up as a non-finite loss, reported below in words
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, grads = model.loss_and_gradients(x[idx], y[idx])
+            layer_norms = [global_norm({name: grads[name] for name in group}) for group in groups]
+            if not (math.isfinite(loss) and all(map(math.isfinite, layer_norms))):
+                yield finish(
+                    FAILED,
+                    f"{_non_finite('loss', loss, layer_norms)} at epoch {epoch}: lower the learning rate",
+                    epoch - 1,
+                )
+                return
+            # clip, then step
+            norm = clip_by_global_norm(grads, config.clip)
+            optimizer.step(params, grads)
+            # log
+            loss_sum += loss
+            norm_sums += layer_norms
+            yield BatchEnd(epoch, batch, batches, loss, norm)
+        train_seconds = time.perf_counter() - epoch_started
+        # validate, keep the best weights
+        with np.errstate(over="ignore", invalid="ignore"):
+            evaluation = evaluate(model, data)
+        if not math.isfinite(evaluation.loss):
+            message = f"{_non_finite('validation loss', evaluation.loss)} at epoch {epoch}: lower the learning rate"
+            yield finish(FAILED, message, epoch - 1)
+            return
+        train_loss = loss_sum / batches
+        if evaluation.loss < best_loss:
+            best_state, best_loss, best_epoch = model.state_dict(), evaluation.loss, epoch
+            best_eval, best_train_loss = evaluation, train_loss
+        yield EpochEnd(
+            epoch=epoch,
+            epochs=config.epochs,
+            train_loss=train_loss,
+            val_loss=evaluation.loss,
+            evaluation=evaluation,
+            layer_grad_norms=tuple(float(s) for s in norm_sums / batches),
+            samples_per_second=n / max(train_seconds, 1e-9),
+            elapsed=time.perf_counter() - started,
+            best_val_loss=best_loss,
+            best_epoch=best_epoch,
+        )
+        # early stopping
+        if config.patience and epoch - best_epoch >= config.patience:
+            message = f"early stop after epoch {epoch}: no better validation loss for {config.patience} epochs"
+            yield finish(EARLY_STOPPED, message, epoch)
+            return
+    yield finish(COMPLETED, f"finished {config.epochs} epochs", config.epochs)

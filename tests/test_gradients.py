@@ -1,0 +1,58 @@
+"""Backpropagation through time against central finite differences, in float64."""
+
+import numpy as np
+import pytest
+
+from lstm_studio.core import LSTMModel
+from tests.gradcheck import numeric_gradients, relative_error
+
+SHAPES = [  # (input_size, hidden_sizes, output_size, batch, time)
+    (1, [3], 1, 2, 4),
+    (2, [4, 3], 3, 3, 5),
+    (3, [2, 5, 3], 2, 2, 6),
+]
+
+
+def perturbed_model(input_size, hidden, output, loss, rng) -> LSTMModel:
+    """A model whose biases and weights are all non-trivial, so no gradient is checked at a special point."""
+    model = LSTMModel(input_size, hidden, output, loss=loss, seed=3)
+    for p in model.parameters().values():
+        p += rng.normal(0.0, 0.3, size=p.shape)
+    return model
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+@pytest.mark.parametrize(("input_size", "hidden", "output", "batch", "time"), SHAPES)
+def test_every_gradient_matches_finite_differences(loss, input_size, hidden, output, batch, time, rng):
+    model = perturbed_model(input_size, hidden, output, loss, rng)
+    x = rng.normal(size=(batch, time, input_size))
+    target = rng.normal(size=(batch, output)) if loss == "mse" else rng.integers(0, output, size=batch)
+    _, grads = model.loss_and_gradients(x, target)
+    analytic = {name: g.copy() for name, g in grads.items()}
+    numeric = numeric_gradients(model, x, target)
+    assert analytic.keys() == model.state_dict().keys()
+    for name in analytic:
+        assert relative_error(analytic[name], numeric[name]) < 1e-6, name
+
+
+def test_gradients_are_keyed_and_shaped_like_the_state_dict():
+    model = LSTMModel(2, [5, 4], 3, loss="cross_entropy")
+    _, grads = model.loss_and_gradients(np.ones((2, 3, 2)), np.array([0, 2]))
+    state = model.state_dict()
+    assert list(grads) == list(state)
+    assert all(grads[k].shape == state[k].shape and grads[k].dtype == state[k].dtype for k in state)
+
+
+def test_float32_gradients_agree_with_float64():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 7, 2))
+    t = rng.normal(size=(4, 1))
+    m64 = LSTMModel(2, [6, 5], 1, seed=2, dtype=np.float64)
+    m32 = LSTMModel(2, [6, 5], 1, seed=2, dtype=np.float32)
+    m32.load_state_dict({k: v.astype(np.float32) for k, v in m64.state_dict().items()})
+    loss64, g64 = m64.loss_and_gradients(x, t)
+    loss32, g32 = m32.loss_and_gradients(x, t)
+    assert loss32 == pytest.approx(loss64, rel=1e-5)
+    for name in g64:
+        assert g32[name].dtype == np.float32
+        assert relative_error(g32[name].astype(np.float64), g64[name]) < 1e-4, name

@@ -1,0 +1,189 @@
+"""Tasks, normalisation, the trainer's events and stops, and learning checked by learning."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lstm_studio.training import (
+    COMPLETED,
+    EARLY_STOPPED,
+    FAILED,
+    STOPPED,
+    TASKS,
+    BatchEnd,
+    EpochEnd,
+    Experiment,
+    Normalizer,
+    Predictor,
+    RunEnd,
+    evaluate,
+    train,
+)
+from lstm_studio.training.metrics import baselines
+
+
+def small(task: str, **changes) -> Experiment:
+    return Experiment.for_task(task).with_changes(**({"n_samples": 200, "epochs": 2} | changes))
+
+
+def run(experiment: Experiment, should_stop=lambda: False):
+    data, model = experiment.make_dataset(), experiment.make_model()
+    events = list(train(model, data, experiment.train, should_stop))
+    return model, data, events
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_tasks_are_deterministic_from_the_seed(name):
+    a, b, c = small(name).make_dataset(), small(name).make_dataset(), small(name, seed=1).make_dataset()
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    np.testing.assert_array_equal(a.y_val, b.y_val)
+    assert not np.array_equal(a.x_train, c.x_train)
+    assert len(a.x_train) == 160 and len(a.x_val) == 40
+    assert a.x_train.shape[1:] == (a.settings.seq_len, 1)
+
+
+def test_next_number_targets_are_the_next_term():
+    data = small("next-number").make_dataset()
+    w, t = data.val_windows, data.val_targets
+    np.testing.assert_allclose(t, w[:, -1] + (w[:, -1] - w[:, -2]))
+
+
+def test_pattern_task_has_balanced_named_classes():
+    data = Experiment.for_task("pattern").make_dataset()
+    assert len(data.task.classes) >= 4
+    counts = np.bincount(np.concatenate([data.y_train, data.y_val]))
+    assert counts.min() == counts.max()
+
+
+def test_normaliser_fits_on_training_data_only():
+    exp = small("sine")
+    data = exp.make_dataset()
+    raw_train = data.normalizer.decode(data.x_train[:, :, 0], np.zeros_like(data.x_train[:, :, 0]))
+    refit = Normalizer.fit(raw_train)
+    assert refit.offset == pytest.approx(data.normalizer.offset)
+    assert refit.scale == pytest.approx(data.normalizer.scale)
+    assert np.mean(data.x_train) == pytest.approx(0.0, abs=1e-9)  # centred on training, not on all data
+
+
+def test_normaliser_round_trip_relative_and_absolute():
+    windows = np.array([[1.0, 2.0, 4.0], [10.0, 20.0, 25.0]])
+    for relative in (False, True):
+        norm = Normalizer.fit(windows, relative_to_last=relative)
+        targets = np.array([7.0, 33.0])
+        encoded = norm.encode_target(targets, windows)
+        np.testing.assert_allclose(norm.decode(encoded, windows)[:, 0], targets)
+        assert Normalizer.from_meta(norm.to_meta()) == norm
+
+
+def test_events_come_in_order_and_end_with_one_run_end():
+    exp = small("sine", batch_size=50)
+    model, _, events = run(exp)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == (["BatchEnd"] * 4 + ["EpochEnd"]) * 2 + ["RunEnd"]
+    epochs = [e for e in events if isinstance(e, EpochEnd)]
+    assert [e.epoch for e in epochs] == [1, 2]
+    assert len(epochs[0].layer_grad_norms) == len(model.layers) + 1
+    assert all(n > 0 for n in epochs[0].layer_grad_norms)
+    assert epochs[0].samples_per_second > 0 and epochs[0].evaluation.rmse is not None
+    end = events[-1]
+    assert end.status == COMPLETED and end.epochs_run == 2 and end.best_epoch in (1, 2)
+
+
+def test_clipping_bounds_every_step():
+    exp = small("next-number", clip=0.01, lr=0.001)
+    data, model = exp.make_dataset(), exp.make_model()
+    before = model.state_dict()
+    events = list(train(model, data, exp.train))
+    norms = [e.grad_norm for e in events if isinstance(e, BatchEnd)]
+    assert max(norms) > 0.01  # the raw norm is reported …
+    # … but Adam's steps are bounded by lr whatever the gradient: nothing jumped
+    after = model.state_dict()
+    steps = sum(1 for e in events if isinstance(e, BatchEnd))
+    assert all(np.abs(after[k] - before[k]).max() <= 0.001 * steps * 1.01 for k in after)
+
+
+def test_stop_flag_ends_the_run_within_one_batch_and_keeps_finite_weights():
+    calls = []
+
+    def stop_on_third_check():
+        calls.append(1)
+        return len(calls) >= 3
+
+    model, _, events = run(small("pattern", epochs=5), stop_on_third_check)
+    assert sum(isinstance(e, BatchEnd) for e in events) == 2
+    assert isinstance(events[-1], RunEnd) and events[-1].status == STOPPED
+    assert all(np.all(np.isfinite(p)) for p in model.state_dict().values())
+
+
+def test_early_stopping_restores_the_best_weights():
+    # a learning rate far too high makes validation loss wander, so patience runs out
+    exp = small("sine", epochs=30, patience=2, lr=0.3)
+    model, data, events = run(exp)
+    end = events[-1]
+    assert end.status == EARLY_STOPPED
+    assert end.epochs_run - end.best_epoch == 2
+    best = min(e.val_loss for e in events if isinstance(e, EpochEnd))
+    assert evaluate(model, data).loss == pytest.approx(best)
+    assert end.evaluation.loss == pytest.approx(best)
+
+
+def test_diverging_run_fails_with_a_clear_message_and_no_nan_weights():
+    exp = small("next-number", lr=1e30, dtype="float32", clip=0.0)
+    model, _, events = run(exp)
+    end = events[-1]
+    assert end.status == FAILED
+    assert "at epoch 1: lower the learning rate" in end.message
+    assert "NaN" in end.message or "infinite" in end.message
+    assert all(np.all(np.isfinite(p)) for p in model.state_dict().values())
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (dict(lr=0.0), "learning rate"),
+        (dict(lr=-1.0), "learning rate"),
+        (dict(lr=math.nan), "learning rate"),
+        (dict(epochs=0), "epochs"),
+        (dict(batch_size=0), "batch size"),
+        (dict(val_split=0.0), "val-split"),
+        (dict(val_split=1.0), "val-split"),
+        (dict(hidden_sizes=(32, 0)), "layer size"),
+        (dict(seq_len=1), "sequence length"),
+        (dict(noise=-0.1), "noise"),
+        (dict(clip=-1.0), "clip"),
+        (dict(patience=-1), "patience"),
+    ],
+)
+def test_impossible_settings_are_named(changes, message):
+    with pytest.raises(ValueError, match=message):
+        small("next-number", **changes).validate()
+
+
+def test_unknown_task_lists_the_choices():
+    with pytest.raises(ValueError, match="next-number, pattern, sine"):
+        Experiment.for_task("weather")
+
+
+# ----- learning, checked by learning -------------------------------------------------------
+def test_next_number_defaults_reproduce_the_seed_examples():
+    exp = Experiment.for_task("next-number")
+    model, data, events = run(exp)
+    predictor = Predictor(model, data.task.kind, data.normalizer, data.task.classes)
+    assert predictor.predict(range(10)).values[0] == pytest.approx(10.0, abs=0.1)
+    assert predictor.predict(range(15, 25)).values[0] == pytest.approx(25.0, abs=0.1)
+    assert events[-1].evaluation.rmse < 0.1
+
+
+def test_pattern_defaults_reach_95_percent_validation_accuracy():
+    model, data, events = run(Experiment.for_task("pattern"))
+    assert events[-1].evaluation.accuracy >= 0.95
+    predictor = Predictor(model, data.task.kind, data.normalizer, data.task.classes)
+    rising = predictor.predict(np.linspace(-1, 1, 20))
+    assert rising.label == "rising" and rising.probabilities["rising"] > 0.5
+    assert sum(rising.probabilities.values()) == pytest.approx(1.0)
+
+
+def test_sine_forecast_beats_repeating_the_last_value():
+    _, data, events = run(Experiment.for_task("sine"))
+    assert events[-1].evaluation.rmse < 0.5 * baselines(data)["persistence_rmse"]
