@@ -1,8 +1,8 @@
-"""Start LSTM Studio: ``python main.py`` (the command line is ``python -m lstm_studio``)."""
+"""Start LSTM Studio's window: ``python main.py`` (the command line is ``python -m lstm_studio``)."""
 
 import sys
 
-from lstm_studio.cli import main
+from lstm_studio.gui.app import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or ["--help"]))
+    sys.exit(main())

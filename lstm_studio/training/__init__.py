@@ -1,7 +1,7 @@
 """Tasks, datasets, the mini-batch trainer and predictions: everything between the network and a user (no Qt)."""
 
 from lstm_studio.training.dataset import Dataset, make_dataset
-from lstm_studio.training.experiment import Experiment, run_meta
+from lstm_studio.training.experiment import Experiment, experiment_from_json, experiment_to_json, run_meta
 from lstm_studio.training.metrics import Evaluation, evaluate
 from lstm_studio.training.normalization import Normalizer
 from lstm_studio.training.predictor import Prediction, Predictor
@@ -41,6 +41,8 @@ __all__ = [
     "TaskSettings",
     "TrainConfig",
     "evaluate",
+    "experiment_from_json",
+    "experiment_to_json",
     "get_task",
     "make_dataset",
     "run_meta",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, field, replace
 
@@ -100,6 +101,25 @@ class Experiment:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"the weights file does not record its experiment: {exc}") from exc
+
+
+def experiment_to_json(experiment: Experiment) -> str:
+    """The experiment as one JSON text (for saved window settings)."""
+    model = {"hidden_sizes": list(experiment.hidden_sizes), "dtype": experiment.dtype}
+    return json.dumps({**experiment.to_meta(), "model": model})
+
+
+def experiment_from_json(text: str) -> Experiment:
+    """Inverse of ``experiment_to_json``; ValueError on anything malformed or impossible."""
+    try:
+        record = json.loads(text)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not an experiment record: {exc}") from exc
+    if not isinstance(record, dict):
+        raise ValueError("not an experiment record")
+    experiment = Experiment.from_meta(record)
+    experiment.validate()
+    return experiment
 
 
 def run_meta(experiment: Experiment, data: Dataset, evaluation: Evaluation | None, train_loss: float | None) -> dict:

@@ -1,0 +1,398 @@
+"""The main window (Contract 4): settings on the left, live plots on the right, controls, Try it.
+
+The window only arranges and forwards: data, models and training come from
+``lstm_studio.training``; the training itself runs in ``TrainingRunner``'s thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lstm_studio.core import LSTMModel
+from lstm_studio.gui.plots import DetailPlot, GradientPlot, LossPlot, PredictionPlot
+from lstm_studio.gui.runner import TrainingRunner
+from lstm_studio.gui.settings_form import SettingsForm
+from lstm_studio.gui.status import StatusPanel, format_seconds
+from lstm_studio.gui.try_it import TryItBox
+from lstm_studio.gui.worker import Progress
+from lstm_studio.training import (
+    COMPLETED,
+    FAILED,
+    Dataset,
+    Evaluation,
+    Experiment,
+    Prediction,
+    Predictor,
+    RunEnd,
+    experiment_from_json,
+    experiment_to_json,
+    run_meta,
+)
+from lstm_studio.weights import WeightsError, load_weights, save_weights
+
+REDRAW_MS = 100  # ~30 redraws a second at most
+SETTINGS_KEY = "experiment"
+GEOMETRY_KEY = "geometry"
+
+
+def _button(text: str, name: str, tip: str) -> QPushButton:
+    button = QPushButton(text, objectName=name)
+    button.setToolTip(tip)
+    return button
+
+
+class MainWindow(QMainWindow):
+    """Pick a task and a model, click Train, watch it learn, export the weights."""
+
+    trainingFinished = Signal()  # noqa: N815 - Contract 4's name; emitted once whenever a run ends
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("LSTM Studio")
+        self.settings = settings if settings is not None else QSettings()
+        self.runner = TrainingRunner(self)
+        # The model and what it was built from; None until the first Train or Load.
+        self.model: LSTMModel | None = None
+        self.model_experiment: Experiment | None = None
+        self.data: Dataset | None = None
+        self.run_experiment: Experiment | None = None  # settings of the run under way or last run
+        self.evaluation: Evaluation | None = None  # of the weights the model holds now
+        self.train_loss: float | None = None
+        self.epochs_done = 0  # epochs the model has trained for, across runs (the plots' x offset)
+        self.preview_model: LSTMModel | None = None  # a copy Try it reads while the worker trains
+
+        self._build()
+        self._connect()
+        self._restore_settings()
+        self._update_controls()
+
+    # ----- layout ----------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.form = SettingsForm()
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(self.form)
+        scroll.setMinimumWidth(300)
+
+        self.train_button = _button("Train", "trainButton", "train the model (continues from the current weights)")
+        self.train_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.pause_button = _button("Pause", "pauseButton", "hold training between two batches")
+        self.pause_button.setCheckable(True)
+        self.stop_button = _button(
+            "Stop", "stopButton", "end the run after the current batch, keeping the best weights"
+        )
+        self.reset_button = _button("Reset", "resetButton", "new random weights and empty plots")
+        self.export_button = _button("Export weights…", "exportButton", "save the model as an .npz file")
+        self.load_button = _button("Load weights…", "loadButton", "open an .npz file to try it or train it further")
+        controls = QHBoxLayout()
+        for button in (self.train_button, self.pause_button, self.stop_button, self.reset_button):
+            controls.addWidget(button)
+        controls.addStretch()
+        controls.addWidget(self.load_button)
+        controls.addWidget(self.export_button)
+
+        self.message_label = QLabel(objectName="messageLabel", wordWrap=True)
+        self.metrics_label = QLabel(objectName="metricsLabel", wordWrap=True)
+        self.try_it = TryItBox()
+
+        self.loss_plot = LossPlot()
+        self.prediction_plot = PredictionPlot()
+        self.gradient_plot = GradientPlot()
+        self.detail_plot = DetailPlot()
+        plots = QGridLayout()
+        plots.addWidget(self.loss_plot, 0, 0)
+        plots.addWidget(self.prediction_plot, 0, 1)
+        plots.addWidget(self.gradient_plot, 1, 0)
+        plots.addWidget(self.detail_plot, 1, 1)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addLayout(controls)
+        right_layout.addWidget(self.message_label)
+        right_layout.addLayout(plots, stretch=1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.try_it, stretch=1)
+        bottom.addWidget(self.metrics_label, stretch=1)
+        right_layout.addLayout(bottom)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(scroll)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(splitter)
+        self.status_panel = StatusPanel()
+        self.statusBar().addPermanentWidget(self.status_panel)
+        self.redraw_timer = QTimer(self, interval=REDRAW_MS)
+        self.resize(1280, 820)
+
+    def _connect(self) -> None:
+        self.train_button.clicked.connect(self.start_training)
+        self.pause_button.toggled.connect(self._on_pause_toggled)
+        self.stop_button.clicked.connect(self.runner.stop)
+        self.reset_button.clicked.connect(self.reset_model)
+        self.export_button.clicked.connect(self._on_export_clicked)
+        self.load_button.clicked.connect(self._on_load_clicked)
+        self.form.changed.connect(self._update_controls)
+        self.runner.progressed.connect(self._on_progress)
+        self.runner.finished.connect(self._on_run_finished)
+        self.redraw_timer.timeout.connect(self._redraw)
+        self.try_it.answered.connect(self._on_try_it_answered)
+
+    # ----- actions ---------------------------------------------------------------------------------
+    def start_training(self) -> None:
+        """Train with the form's settings, continuing from the current weights when the
+        model and data still fit them, otherwise from new ones."""
+        if self.runner.running:
+            return
+        experiment = self.form.experiment()
+        problem = self.form.problem()
+        if problem:
+            self.show_message(problem, error=True)
+            return
+        if self.model is None or not self._fits_model(experiment):
+            self.reset_model()
+        self.run_experiment = experiment
+        self.preview_model = self._copy_model()
+        self.try_it.set_predictor(self._predictor(self.preview_model))
+        self.gradient_plot.set_clip(experiment.train.clip)
+        self.status_panel.start(experiment.train.epochs)
+        self.show_message(
+            f"training: {experiment.task}, layers {list(experiment.hidden_sizes)}, lr {experiment.train.lr:g}"
+        )
+        self.runner.start(self.model, self.data, experiment.train)
+        self.redraw_timer.start()
+        self._update_controls()
+
+    def reset_model(self) -> None:
+        """New random weights (and data) from the form's settings; empty plots."""
+        if self.runner.running:
+            return
+        experiment = self.form.experiment()
+        try:
+            experiment.validate()
+        except ValueError as exc:
+            self.show_message(str(exc), error=True)
+            return
+        self._adopt(experiment.make_model(), experiment, experiment.make_dataset())
+        self.show_message("new model with random weights")
+
+    def export_weights(self, path: str | Path) -> Path:
+        """Write the current model and its record to ``path`` (the Export button after its dialog).
+
+        Raises WeightsError when there is nothing valid to write.
+        """
+        if self.model is None or self.data is None or self.model_experiment is None:
+            raise WeightsError("nothing to export yet: train or load a model first")
+        if self.runner.running:
+            raise WeightsError("wait until the run ends (or stop it) before exporting")
+        experiment = self.run_experiment or self.model_experiment
+        meta = run_meta(experiment, self.data, self.evaluation, self.train_loss)
+        return save_weights(path, self.model, meta)
+
+    def load_weights_file(self, path: str | Path) -> bool:
+        """Open a weights file: its settings fill the form, Try it uses it, Train continues it."""
+        if self.runner.running:
+            return False
+        try:
+            model, meta = load_weights(path)
+            experiment = Experiment.from_meta(meta)
+            experiment.validate()
+        except (WeightsError, ValueError) as exc:
+            self.show_message(f"could not load {Path(path).name}: {exc}", error=True)
+            return False
+        self.form.set_experiment(experiment)
+        self._adopt(model, experiment, experiment.make_dataset())
+        metrics = meta.get("metrics", {})
+        self.train_loss = metrics.get("train_loss")
+        self.metrics_label.setText(self._metrics_text(metrics))
+        self.show_message(f"loaded {Path(path).name}: Train continues from these weights")
+        return True
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        """One visible line for what just happened; errors in red."""
+        color = "#c0392b" if error else "#2c3e50"
+        self.message_label.setStyleSheet(f"color: {color};")
+        self.message_label.setText(text)
+        self.statusBar().showMessage(text, 8000)
+
+    # ----- run events ------------------------------------------------------------------------------
+    def _on_progress(self, progress: Progress) -> None:
+        base = self.epochs_done
+        if progress.batches:
+            self.loss_plot.add_batches(
+                [base + b.epoch - 1 + b.batch / b.batches for b in progress.batches],
+                [b.loss for b in progress.batches],
+            )
+        for e in progress.epochs:
+            x = base + e.epoch
+            self.loss_plot.add_epoch(x, e.train_loss, e.val_loss)
+            self.gradient_plot.add_epoch(x, e.layer_grad_norms)
+            self.prediction_plot.add_epoch(x, e.evaluation)
+            self.status_panel.show_epoch(e)
+        if progress.epochs:
+            self._show_detail(progress.epochs[-1].evaluation)
+        if progress.state is not None and self.preview_model is not None:
+            self.preview_model.load_state_dict(progress.state)
+            self.try_it.update_answer()
+
+    def _on_run_finished(self, result: RunEnd) -> None:
+        self.redraw_timer.stop()
+        self.pause_button.setChecked(False)
+        self.epochs_done += result.epochs_run
+        if result.evaluation is not None:
+            self.evaluation, self.train_loss = result.evaluation, result.train_loss
+            self.metrics_label.setText(
+                self._metrics_text({"train_loss": result.train_loss, **result.evaluation.summary()})
+            )
+            self._show_detail(result.evaluation)
+        self.preview_model = None
+        self.try_it.set_predictor(self._predictor(self.model))
+        self._redraw()
+        took = format_seconds(result.elapsed)
+        if result.status == FAILED:
+            self.show_message(f"{result.message}. The weights are those of the best epoch before it.", error=True)
+        elif result.status == COMPLETED:
+            self.show_message(f"{result.message} in {took}; the model keeps the best epoch ({result.best_epoch})")
+        else:
+            self.show_message(f"{result.message} after {took}; the model keeps the best epoch ({result.best_epoch})")
+        self._update_controls()
+        self.trainingFinished.emit()
+
+    def _on_pause_toggled(self, paused: bool) -> None:
+        self.runner.pause(paused)
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if self.runner.running:
+            self.show_message("paused: Resume goes on, Stop ends the run" if paused else "training")
+
+    def _on_try_it_answered(self, values: list[float], prediction: Prediction) -> None:
+        if prediction.label is None:
+            self.detail_plot.show_sequence(values, prediction.values[0], None, "your sequence (Try it)")
+            self.detail_plot.refresh()
+
+    # ----- dialogs ---------------------------------------------------------------------------------
+    def _on_export_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export weights", "lstm-weights.npz", "Weights (*.npz)")
+        if not path:
+            return
+        if not path.endswith(".npz"):
+            path += ".npz"
+        try:
+            written = self.export_weights(path)
+        except WeightsError as exc:
+            self.show_message(str(exc), error=True)
+            return
+        self.show_message(f"weights written to {written}")
+
+    def _on_load_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load weights", "", "Weights (*.npz);;All files (*)")
+        if path:
+            self.load_weights_file(path)
+
+    # ----- helpers ---------------------------------------------------------------------------------
+    def _fits_model(self, experiment: Experiment) -> bool:
+        """Whether the current model and data were built from the same task, data and layers."""
+        built = self.model_experiment
+        return built is not None and (
+            experiment.task, experiment.settings, experiment.hidden_sizes, experiment.dtype,
+            experiment.val_split, experiment.train.seed,
+        ) == (
+            built.task, built.settings, built.hidden_sizes, built.dtype, built.val_split, built.train.seed,
+        )  # fmt: skip
+
+    def _adopt(self, model: LSTMModel, experiment: Experiment, data: Dataset) -> None:
+        """Make ``model`` the current one, with empty plots sized for it."""
+        self.model, self.model_experiment, self.data = model, experiment, data
+        self.run_experiment, self.evaluation, self.train_loss, self.epochs_done = None, None, None, 0
+        self.loss_plot.clear_history()
+        names = [f"LSTM {k + 1}" for k in range(len(model.layers))] + ["dense"]
+        self.gradient_plot.set_layers(names)
+        self.gradient_plot.set_clip(experiment.train.clip)
+        self.prediction_plot.set_classification(data.is_classification)
+        self.detail_plot.set_classes(data.task.classes)
+        self.status_panel.reset()
+        self.metrics_label.setText("")
+        self.try_it.set_predictor(self._predictor(model))
+        self._redraw()
+        self._update_controls()
+
+    def _show_detail(self, evaluation: Evaluation) -> None:
+        if evaluation.confusion is not None:
+            self.detail_plot.show_confusion(evaluation.confusion)
+        elif self.try_it.values() is None and self.data is not None:
+            self.detail_plot.show_sequence(
+                self.data.val_windows[0], float(evaluation.predictions[0]), float(evaluation.targets[0]),
+                "validation window 1",
+            )  # fmt: skip
+
+    def _predictor(self, model: LSTMModel | None) -> Predictor | None:
+        if model is None or self.data is None:
+            return None
+        return Predictor(model, self.data.task.kind, self.data.normalizer, self.data.task.classes)
+
+    def _copy_model(self) -> LSTMModel:
+        m = self.model
+        copy = LSTMModel(m.input_size, m.hidden_sizes, m.output_size, m.loss, m.seed, m.dtype)
+        copy.load_state_dict(m.state_dict())
+        return copy
+
+    @staticmethod
+    def _metrics_text(metrics: dict) -> str:
+        names = {"train_loss": "train loss", "val_loss": "val loss", "val_accuracy": "val accuracy",
+                 "val_rmse": "val RMSE", "val_mae": "val MAE"}  # fmt: skip
+        parts = []
+        for key, label in names.items():
+            value = metrics.get(key)
+            if value is not None:
+                parts.append(f"{label} {value:.2%}" if key == "val_accuracy" else f"{label} {value:.4g}")
+        return "Best weights: " + " · ".join(parts) if parts else ""
+
+    def _redraw(self) -> None:
+        for plot in (self.loss_plot, self.prediction_plot, self.gradient_plot, self.detail_plot):
+            plot.refresh()
+
+    def _update_controls(self) -> None:
+        running = self.runner.running
+        problem = self.form.problem()
+        self.train_button.setEnabled(not running and not problem)
+        self.train_button.setToolTip(problem or "train the model (continues from the current weights)")
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.reset_button.setEnabled(not running)
+        self.load_button.setEnabled(not running)
+        self.export_button.setEnabled(not running and self.model is not None)
+        self.form.setEnabled(not running)
+
+    # ----- settings and closing --------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        text = self.settings.value(SETTINGS_KEY, "", type=str)
+        if text:
+            try:
+                self.form.set_experiment(experiment_from_json(text))
+            except ValueError:
+                self.show_message("saved settings were unreadable; using the defaults")
+        geometry = self.settings.value(GEOMETRY_KEY)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        """Stop and join a running training thread, remember the settings, then close."""
+        self.runner.stop_and_wait()
+        self.redraw_timer.stop()
+        self.settings.setValue(SETTINGS_KEY, experiment_to_json(self.form.experiment()))
+        self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
+        self.settings.sync()
+        super().closeEvent(event)

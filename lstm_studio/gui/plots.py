@@ -1,0 +1,342 @@
+"""The live plots. Slots only store data; ``refresh()`` (called from a timer) redraws what changed.
+
+Each curve is created once and updated with ``setData``; values under the mouse are read
+out in a corner label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+
+from lstm_studio.gui.series import Series
+from lstm_studio.training import Evaluation
+
+TRAIN_COLOR, VAL_COLOR, BATCH_COLOR = "#1f77b4", "#ff7f0e", (120, 120, 120, 90)
+LAYER_COLORS = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
+MAX_SCATTER_POINTS = 500  # a denser scatter tells nothing more and slows the redraw
+
+
+def _configure(plot: pg.PlotWidget, name: str, title: str, x_label: str, y_label: str) -> None:
+    plot.setObjectName(name)
+    plot.setBackground("w")
+    plot.setTitle(title, color="#333", size="10pt")
+    plot.setLabel("bottom", x_label)
+    plot.setLabel("left", y_label)
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.setMinimumSize(260, 200)
+
+
+class HoverReadout:
+    """Writes ``describe(x, y)`` for the point under the mouse into the plot's corner."""
+
+    def __init__(self, plot: pg.PlotWidget, describe: Callable[[float, float], str]) -> None:
+        self.plot, self.describe = plot, describe
+        self.label = pg.TextItem(color="#222", anchor=(0, 0), fill=(255, 255, 255, 200))
+        self.label.setZValue(100)
+        plot.addItem(self.label, ignoreBounds=True)
+        self.label.hide()
+        self._proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=30, slot=self._moved)
+
+    def _moved(self, event: tuple[QPointF]) -> None:
+        pos = event[0]
+        view = self.plot.getViewBox()
+        if not view.sceneBoundingRect().contains(pos):
+            self.label.hide()
+            return
+        point = view.mapSceneToView(pos)
+        text = self.describe(point.x(), point.y())
+        if not text:
+            self.label.hide()
+            return
+        (x0, _), (_, y1) = view.viewRange()
+        self.label.setText(text)
+        self.label.setPos(x0, y1)
+        self.label.show()
+
+
+def _nearest(x: np.ndarray, value: float) -> int | None:
+    return int(np.argmin(np.abs(x - value))) if len(x) else None
+
+
+class LossPlot(pg.PlotWidget):
+    """Training and validation loss per epoch on a log scale, with every batch as a faint trace."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _configure(self, "lossPlot", "Loss", "epoch", "loss (log)")
+        self.setLogMode(y=True)
+        self.addLegend(offset=(-10, 10))
+        self.getPlotItem().setDownsampling(mode="peak")
+        self.getPlotItem().setClipToView(True)
+        self.batch_curve = self.plot(pen=pg.mkPen(BATCH_COLOR, width=1), name="batch")
+        self.train_curve = self.plot(
+            pen=pg.mkPen(TRAIN_COLOR, width=2), symbol="o", symbolSize=4, symbolBrush=TRAIN_COLOR, name="train"
+        )
+        self.val_curve = self.plot(
+            pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=4, symbolBrush=VAL_COLOR, name="validation"
+        )
+        self.batch, self.train, self.val = Series(4096), Series(), Series()
+        self._dirty = False
+        self.readout = HoverReadout(self, self._describe)
+
+    def clear_history(self) -> None:
+        """Forget every point (a new model)."""
+        for series in (self.batch, self.train, self.val):
+            series.clear()
+        self._dirty = True
+
+    def add_batches(self, epochs: Sequence[float], losses: Sequence[float]) -> None:
+        """Batch losses at fractional epochs."""
+        self.batch.extend(epochs, losses)
+        self._dirty = True
+
+    def add_epoch(self, epoch: float, train_loss: float, val_loss: float) -> None:
+        """One finished epoch."""
+        self.train.append(epoch, train_loss)
+        self.val.append(epoch, val_loss)
+        self._dirty = True
+
+    def refresh(self) -> None:
+        """Redraw if anything changed since the last call."""
+        if self._dirty:
+            self.batch_curve.setData(self.batch.x, self.batch.y)
+            self.train_curve.setData(self.train.x, self.train.y)
+            self.val_curve.setData(self.val.x, self.val.y)
+            self._dirty = False
+
+    def _describe(self, x: float, _y: float) -> str:
+        i = _nearest(self.train.x, x)
+        if i is None:
+            return ""
+        return f"epoch {self.train.x[i]:g}\ntrain {self.train.y[i]:.4g}\nval {self.val.y[i]:.4g}"
+
+
+class GradientPlot(pg.PlotWidget):
+    """Mean pre-clip gradient norm per layer and epoch, with the clip threshold drawn."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _configure(self, "gradientPlot", "Gradient norm per layer", "epoch", "norm (log)")
+        self.setLogMode(y=True)
+        self.legend = self.addLegend(offset=(-10, 10))
+        self.clip_line = pg.InfiniteLine(
+            angle=0, movable=False, pen=pg.mkPen("#c0392b", style=Qt.PenStyle.DashLine),
+            label="clip {value:.3g}", labelOpts={"position": 0.1, "color": "#c0392b"},
+        )  # fmt: skip
+        self.addItem(self.clip_line, ignoreBounds=True)
+        self.curves: list[pg.PlotDataItem] = []
+        self.series: list[Series] = []
+        self._dirty = False
+        self.readout = HoverReadout(self, self._describe)
+
+    def set_layers(self, names: Sequence[str]) -> None:
+        """One curve per layer (a new model); forgets the history."""
+        for curve in self.curves:
+            self.removeItem(curve)
+            self.legend.removeItem(curve)
+        self.curves = [
+            self.plot(pen=pg.mkPen(LAYER_COLORS[i % len(LAYER_COLORS)], width=2), name=name)
+            for i, name in enumerate(names)
+        ]
+        self.series = [Series() for _ in names]
+        self._names = list(names)
+        self._dirty = True
+
+    def set_clip(self, clip: float) -> None:
+        """Draw the clip threshold (hidden when clipping is off)."""
+        self.clip_line.setVisible(clip > 0)
+        if clip > 0:
+            self.clip_line.setValue(np.log10(clip))  # the view is in log10 units
+            self.clip_line.label.setFormat(f"clip {clip:g}")
+
+    def add_epoch(self, epoch: float, norms: Sequence[float]) -> None:
+        """One epoch's norms, one per layer."""
+        for series, norm in zip(self.series, norms, strict=False):
+            series.append(epoch, norm)
+        self._dirty = True
+
+    def refresh(self) -> None:
+        """Redraw if anything changed since the last call."""
+        if self._dirty:
+            for curve, series in zip(self.curves, self.series, strict=True):
+                curve.setData(series.x, series.y)
+            self._dirty = False
+
+    def _describe(self, x: float, _y: float) -> str:
+        if not self.series or not len(self.series[0]):
+            return ""
+        i = _nearest(self.series[0].x, x)
+        lines = [f"epoch {self.series[0].x[i]:g}"]
+        lines += [f"{name} {s.y[i]:.3g}" for name, s in zip(self._names, self.series, strict=True)]
+        return "\n".join(lines)
+
+
+class PredictionPlot(pg.PlotWidget):
+    """Regression: predicted against true value on validation windows. Classification:
+    validation accuracy per epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _configure(self, "predictionPlot", "Predictions", "", "")
+        self.scatter = pg.ScatterPlotItem(
+            size=6, pen=None, brush=pg.mkBrush(31, 119, 180, 140), hoverable=True,
+            tip="true {x:.4g}\npredicted {y:.4g}".format,
+        )  # fmt: skip
+        self.diagonal = self.plot(pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))
+        self.addItem(self.scatter)
+        self.accuracy_curve = self.plot(
+            pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=4, symbolBrush=VAL_COLOR
+        )
+        self.accuracy = Series()
+        self.classification = False
+        self._latest: Evaluation | None = None
+        self._dirty = False
+        self.readout = HoverReadout(self, self._describe)
+        self.set_classification(False)
+
+    def set_classification(self, classification: bool) -> None:
+        """Switch what the plot shows, and forget the history."""
+        self.classification = classification
+        self.accuracy.clear()
+        self._latest = None
+        self.scatter.setVisible(not classification)
+        self.diagonal.setVisible(not classification)
+        self.accuracy_curve.setVisible(classification)
+        if classification:
+            self.setTitle("Validation accuracy", color="#333", size="10pt")
+            self.setLabel("bottom", "epoch")
+            self.setLabel("left", "accuracy")
+        else:
+            self.setTitle("Predicted vs true (validation)", color="#333", size="10pt")
+            self.setLabel("bottom", "true next value")
+            self.setLabel("left", "predicted")
+        self._dirty = True
+
+    def add_epoch(self, epoch: float, evaluation: Evaluation) -> None:
+        """Keep the epoch's validation results for the next redraw."""
+        self._latest = evaluation
+        if evaluation.accuracy is not None:
+            self.accuracy.append(epoch, evaluation.accuracy)
+        self._dirty = True
+
+    def refresh(self) -> None:
+        """Redraw if anything changed since the last call."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        if self.classification:
+            self.accuracy_curve.setData(self.accuracy.x, self.accuracy.y)
+            return
+        if self._latest is None:
+            self.scatter.clear()
+            self.diagonal.setData([], [])
+            return
+        true = self._latest.targets[:MAX_SCATTER_POINTS]
+        pred = self._latest.predictions[:MAX_SCATTER_POINTS]
+        self.scatter.setData(true, pred)
+        low, high = float(np.min(true)), float(np.max(true))
+        self.diagonal.setData([low, high], [low, high])
+
+    def _describe(self, x: float, y: float) -> str:
+        if self.classification:
+            i = _nearest(self.accuracy.x, x)
+            return "" if i is None else f"epoch {self.accuracy.x[i]:g}\naccuracy {self.accuracy.y[i]:.1%}"
+        return f"true {x:.4g}\npredicted {y:.4g}" if self._latest is not None else ""
+
+
+class DetailPlot(pg.PlotWidget):
+    """Regression: one sequence, its true next value and the model's prediction.
+    Classification: the validation confusion matrix."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _configure(self, "detailPlot", "", "", "")
+        self.sequence_curve = self.plot(pen=pg.mkPen(TRAIN_COLOR, width=2), symbol="o", symbolSize=5,
+                                        symbolBrush=TRAIN_COLOR, name="input")  # fmt: skip
+        self.true_point = pg.ScatterPlotItem(size=11, symbol="o", brush=pg.mkBrush("#2ca02c"), pen=None)
+        self.pred_point = pg.ScatterPlotItem(size=13, symbol="x", brush=pg.mkBrush("#d62728"), pen=None)
+        self.addItem(self.true_point)
+        self.addItem(self.pred_point)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get("viridis"))
+        self.addItem(self.image)
+        self.cell_labels: list[pg.TextItem] = []
+        self.caption = pg.TextItem(color="#222", anchor=(0, 0))
+        self.addItem(self.caption, ignoreBounds=True)
+        self.classes: list[str] = []
+        self._pending: tuple | None = None
+        self.set_classes([])
+
+    def set_classes(self, classes: Sequence[str]) -> None:
+        """Confusion-matrix mode for these classes, or sequence mode when empty."""
+        self.classes = list(classes)
+        matrix_mode = bool(classes)
+        for item in (self.sequence_curve, self.true_point, self.pred_point):
+            item.setVisible(not matrix_mode)
+        self.image.setVisible(matrix_mode)
+        for label in self.cell_labels:
+            self.removeItem(label)
+        self.cell_labels = []
+        item = self.getPlotItem()
+        item.invertY(matrix_mode)
+        item.setAspectLocked(matrix_mode)
+        if matrix_mode:
+            k = len(classes)
+            ticks = [[(i + 0.5, name) for i, name in enumerate(classes)]]
+            item.getAxis("bottom").setTicks(ticks)
+            item.getAxis("left").setTicks(ticks)
+            self.setTitle("Confusion matrix (validation)", color="#333", size="10pt")
+            self.setLabel("bottom", "predicted")
+            self.setLabel("left", "true")
+            self.image.setImage(np.zeros((k, k)), levels=(0, 1))
+            for r in range(k):
+                for c in range(k):
+                    label = pg.TextItem("", anchor=(0.5, 0.5), color="w")
+                    label.setPos(c + 0.5, r + 0.5)
+                    self.addItem(label)
+                    self.cell_labels.append(label)
+            self.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+        else:
+            item.getAxis("bottom").setTicks(None)
+            item.getAxis("left").setTicks(None)
+            self.setTitle("Sequence and next value", color="#333", size="10pt")
+            self.setLabel("bottom", "step")
+            self.setLabel("left", "value")
+        self.caption.setText("")
+        self._pending = None
+
+    def show_sequence(self, values: Sequence[float], predicted: float | None, true: float | None,
+                      caption: str) -> None:  # fmt: skip
+        """A sequence with its predicted (and, when known, true) next value."""
+        self._pending = ("sequence", np.asarray(values, dtype=float), predicted, true, caption)
+
+    def show_confusion(self, matrix: np.ndarray) -> None:
+        """Counts of (true, predicted) class pairs."""
+        self._pending = ("confusion", np.asarray(matrix))
+
+    def refresh(self) -> None:
+        """Draw what was last handed over, once."""
+        if self._pending is None:
+            return
+        kind, *rest = self._pending
+        self._pending = None
+        if kind == "confusion":
+            (matrix,) = rest
+            self.image.setImage(matrix.astype(float), levels=(0, max(1, matrix.max())))
+            for label, count in zip(self.cell_labels, matrix.ravel(), strict=True):
+                label.setText(str(int(count)))
+            return
+        values, predicted, true, caption = rest
+        steps = np.arange(1, len(values) + 1)
+        self.sequence_curve.setData(steps, values)
+        nxt = len(values) + 1
+        self.true_point.setData([nxt], [true]) if true is not None else self.true_point.clear()
+        self.pred_point.setData([nxt], [predicted]) if predicted is not None else self.pred_point.clear()
+        self.caption.setText(caption)
+        self.getPlotItem().enableAutoRange()
+        top = float(np.max(values)) if len(values) else 0.0
+        self.caption.setPos(0.5, top)

@@ -1,0 +1,77 @@
+"""Owns the worker thread of one training run at a time: start, pause, stop, and a clean join."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+
+from lstm_studio.core import LSTMModel
+from lstm_studio.gui.worker import TrainingWorker
+from lstm_studio.training import Dataset, TrainConfig
+
+JOIN_TIMEOUT_MS = 10_000
+
+
+class TrainingRunner(QObject):
+    """Starts a ``TrainingWorker`` in a fresh ``QThread`` and relays its signals.
+
+    ``finished`` is emitted once per run, after the thread has ended, so a slot may
+    start the next run at once.
+    """
+
+    progressed = Signal(object)  # worker.Progress
+    finished = Signal(object)  # training.RunEnd
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._worker: TrainingWorker | None = None  # kept referenced while it runs
+
+    @property
+    def running(self) -> bool:
+        """Whether a run is under way (paused counts)."""
+        return self._thread is not None
+
+    def start(self, model: LSTMModel, data: Dataset, config: TrainConfig) -> None:
+        """Begin training in a new thread; the caller must not touch ``model`` until ``finished``."""
+        if self.running:
+            raise RuntimeError("a run is already under way")
+        worker = TrainingWorker(model, data, config)
+        thread = QThread()
+        thread.setObjectName("training")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.progressed.connect(self.progressed)
+        # quit() is thread-safe; a direct call still works while the GUI thread waits in stop_and_wait()
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker = thread, worker
+        thread.start()
+
+    def pause(self, paused: bool) -> None:
+        """Hold or release the run between two batches."""
+        if self._worker is not None:
+            self._worker.set_paused(paused)
+
+    def stop(self) -> None:
+        """Ask the run to end before its next batch; ``finished`` follows."""
+        if self._worker is not None:
+            self._worker.request_stop()
+
+    def stop_and_wait(self) -> bool:
+        """Stop and join the thread (for closing the window); True when it ended in time."""
+        thread = self._thread
+        if thread is None:
+            return True
+        self.stop()
+        ended = thread.wait(JOIN_TIMEOUT_MS)
+        if ended:
+            self._on_thread_finished()
+        return ended
+
+    def _on_thread_finished(self) -> None:
+        if self._thread is None:  # already handled by stop_and_wait
+            return
+        self._thread.wait()
+        result = self._worker.result
+        self._thread, self._worker = None, None
+        self.finished.emit(result)

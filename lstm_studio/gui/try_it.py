@@ -1,0 +1,84 @@
+"""The "Try it" box: type a sequence, see the current model's answer at once."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGroupBox, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from lstm_studio.training import Prediction, Predictor
+
+SEPARATORS = re.compile(r"[,;\s]+")
+
+
+def parse_values(text: str) -> list[float]:
+    """'0, 1 2;3' -> [0.0, 1.0, 2.0, 3.0]; ValueError naming the first word that is not a number."""
+    words = [w for w in SEPARATORS.split(text.strip()) if w]
+    values = []
+    for word in words:
+        try:
+            values.append(float(word))
+        except ValueError:
+            raise ValueError(f"{word!r} is not a number") from None
+    return values
+
+
+def describe(prediction: Prediction) -> str:
+    """A one-line answer: 'next value ≈ 10.0003' or 'rising (97%) · falling (2%) · …'."""
+    if prediction.label is None:
+        return "next value ≈ " + ", ".join(f"{v:.4f}" for v in prediction.values)
+    ranked = sorted(prediction.probabilities.items(), key=lambda item: -item[1])
+    return " · ".join(f"{label} ({p:.0%})" for label, p in ranked)
+
+
+class TryItBox(QGroupBox):
+    """Parses what is typed and asks ``predictor`` (set by the window) for an answer."""
+
+    answered = Signal(list, object)  # the values typed, and the Prediction
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Try it", parent)
+        self.input = QLineEdit(objectName="tryInput", placeholderText="e.g. 0 1 2 3 4 5 6 7 8 9")
+        self.input.setToolTip("numbers separated by spaces or commas; the answer updates as you type")
+        self.result = QLabel(objectName="tryResult", wordWrap=True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.input)
+        layout.addWidget(self.result)
+        self.predictor: Predictor | None = None
+        self.input.textChanged.connect(self.update_answer)
+
+    def set_predictor(self, predictor: Predictor | None) -> None:
+        """Use this model from now on and answer again."""
+        self.predictor = predictor
+        self.update_answer()
+
+    def values(self) -> list[float] | None:
+        """The typed numbers, or None when the box is empty or holds something else."""
+        try:
+            values = parse_values(self.input.text())
+        except ValueError:
+            return None
+        return values or None
+
+    def update_answer(self) -> None:
+        """Show the model's answer for what is typed (or why there is none)."""
+        text = self.input.text().strip()
+        if not text:
+            self.result.setText("")
+            return
+        try:
+            values = parse_values(text)
+        except ValueError as exc:
+            self.result.setText(f"<span style='color:#c0392b'>{exc}</span>")
+            return
+        if self.predictor is None:
+            self.result.setText("train or load a model first")
+            return
+        try:
+            prediction = self.predictor.predict(values)
+        except ValueError as exc:
+            self.result.setText(f"<span style='color:#c0392b'>{exc}</span>")
+            return
+        self.result.setText(describe(prediction))
+        self.answered.emit(values, prediction)

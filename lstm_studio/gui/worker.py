@@ -1,0 +1,95 @@
+"""Runs the trainer's generator in a worker thread and forwards its events to the GUI, throttled.
+
+The worker only emits; slots in the GUI thread touch widgets. Batch events are collected
+and sent at most ``MAX_UPDATES_PER_SECOND`` times a second, because the window needs no
+more and every cross-thread signal costs the GUI thread time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from lstm_studio.core import LSTMModel
+from lstm_studio.training import FAILED, BatchEnd, Dataset, EpochEnd, RunEnd, TrainConfig, train
+
+MAX_UPDATES_PER_SECOND = 30
+PAUSE_POLL_SECONDS = 0.05
+
+
+@dataclass
+class Progress:
+    """What happened since the last update: batches, finished epochs, and the weights after
+    the latest epoch (a copy the GUI may read while training goes on)."""
+
+    batches: list[BatchEnd] = field(default_factory=list)
+    epochs: list[EpochEnd] = field(default_factory=list)
+    state: dict[str, np.ndarray] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.batches or self.epochs)
+
+
+class TrainingWorker(QObject):
+    """Trains ``model`` on ``data``; lives in a QThread and has no parent (so ``moveToThread`` works)."""
+
+    progressed = Signal(object)  # Progress
+    finished = Signal(object)  # RunEnd, always emitted last (a crash becomes a failed RunEnd)
+
+    def __init__(self, model: LSTMModel, data: Dataset, config: TrainConfig) -> None:
+        super().__init__()
+        self.model, self.data, self.config = model, data, config
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self.result: RunEnd | None = None  # set just before ``finished``, readable once the thread ended
+
+    # Called from the GUI thread: plain thread-safe flags, no signals needed.
+    def request_stop(self) -> None:
+        """Stop before the next batch (also ends a pause)."""
+        self._stop.set()
+        self._running.set()
+
+    def set_paused(self, paused: bool) -> None:
+        """Hold the run between two batches, or let it go on."""
+        if paused:
+            self._running.clear()
+        else:
+            self._running.set()
+
+    def _should_stop(self) -> bool:
+        while not self._running.wait(PAUSE_POLL_SECONDS):
+            pass
+        return self._stop.is_set()
+
+    @Slot()
+    def run(self) -> None:
+        """The thread's body: train, forward progress, always end with ``finished``."""
+        pending, last_sent = Progress(), 0.0
+        interval = 1.0 / MAX_UPDATES_PER_SECOND
+        try:
+            for event in train(self.model, self.data, self.config, self._should_stop):
+                if isinstance(event, BatchEnd):
+                    pending.batches.append(event)
+                elif isinstance(event, EpochEnd):
+                    pending.epochs.append(event)
+                    pending.state = self.model.state_dict()
+                else:
+                    if pending:
+                        self.progressed.emit(pending)
+                    self._finish(event)
+                    return
+                now = time.monotonic()
+                if now - last_sent >= interval:
+                    self.progressed.emit(pending)
+                    pending, last_sent = Progress(), now
+        except Exception as exc:  # a bug must not kill the thread silently: report it as a failed run
+            self._finish(RunEnd(FAILED, f"training stopped by an internal error: {exc}", 0, 0, None, None, 0.0))
+
+    def _finish(self, result: RunEnd) -> None:
+        self.result = result
+        self.finished.emit(result)
