@@ -6,6 +6,7 @@ The window only arranges and forwards: data, models and training come from
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -45,7 +46,9 @@ from lstm_studio.training import (
 )
 from lstm_studio.weights import WeightsError, load_weights, save_weights
 
-REDRAW_MS = 100  # ~30 redraws a second at most
+REDRAW_MS = 100  # the redraw timer's tick
+LOSS_REDRAW_SECONDS = 0.1  # the loss curve moves with every batch: ten frames a second
+EPOCH_PLOT_REDRAW_SECONDS = 0.5  # the other plots change once per epoch
 SETTINGS_KEY = "experiment"
 GEOMETRY_KEY = "geometry"
 
@@ -137,6 +140,14 @@ class MainWindow(QMainWindow):
         self.status_panel = StatusPanel()
         self.statusBar().addPermanentWidget(self.status_panel)
         self.redraw_timer = QTimer(self, interval=REDRAW_MS)
+        self._redraw_periods = {  # seconds between repaints of each plot while training
+            self.loss_plot: LOSS_REDRAW_SECONDS,
+            self.gradient_plot: EPOCH_PLOT_REDRAW_SECONDS,
+            self.prediction_plot: EPOCH_PLOT_REDRAW_SECONDS,
+            self.detail_plot: EPOCH_PLOT_REDRAW_SECONDS,
+        }
+        self._last_redraw: dict[object, float] = {}
+        self._awaiting_paint: set[object] = set()
         self.resize(1280, 820)
 
     def _connect(self) -> None:
@@ -149,8 +160,10 @@ class MainWindow(QMainWindow):
         self.form.changed.connect(self._update_controls)
         self.runner.progressed.connect(self._on_progress)
         self.runner.finished.connect(self._on_run_finished)
-        self.redraw_timer.timeout.connect(self._redraw)
+        self.redraw_timer.timeout.connect(self._redraw)  # the timer passes no argument: not forced
         self.try_it.answered.connect(self._on_try_it_answered)
+        for plot in self._redraw_periods:
+            plot.painted.connect(self._on_plot_painted)
 
     # ----- actions ---------------------------------------------------------------------------------
     def start_training(self) -> None:
@@ -169,6 +182,7 @@ class MainWindow(QMainWindow):
         self.preview_model = self._copy_model()
         self.try_it.set_predictor(self._predictor(self.preview_model))
         self.gradient_plot.set_clip(experiment.train.clip)
+        self._set_epoch_span(self.epochs_done + experiment.train.epochs)
         self.status_panel.start(experiment.train.epochs)
         self.show_message(
             f"training: {experiment.task}, layers {list(experiment.hidden_sizes)}, lr {experiment.train.lr:g}"
@@ -261,7 +275,7 @@ class MainWindow(QMainWindow):
             self._show_detail(result.evaluation)
         self.preview_model = None
         self.try_it.set_predictor(self._predictor(self.model))
-        self._redraw()
+        self._redraw(force=True)
         took = format_seconds(result.elapsed)
         if result.status == FAILED:
             self.show_message(f"{result.message}. The weights are those of the best epoch before it.", error=True)
@@ -326,8 +340,15 @@ class MainWindow(QMainWindow):
         self.status_panel.reset()
         self.metrics_label.setText("")
         self.try_it.set_predictor(self._predictor(model))
-        self._redraw()
+        self._redraw(force=True)
         self._update_controls()
+
+    def _set_epoch_span(self, end: int) -> None:
+        """Epoch axes run from 0 to ``end``, so they stay still while a run fills them."""
+        self.loss_plot.axes.set_end(end)
+        self.gradient_plot.axes.set_end(end)
+        if self.prediction_plot.classification:
+            self.prediction_plot.axes.set_end(end)
 
     def _show_detail(self, evaluation: Evaluation) -> None:
         if evaluation.confusion is not None:
@@ -360,9 +381,26 @@ class MainWindow(QMainWindow):
                 parts.append(f"{label} {value:.2%}" if key == "val_accuracy" else f"{label} {value:.4g}")
         return "Best weights: " + " · ".join(parts) if parts else ""
 
-    def _redraw(self) -> None:
-        for plot in (self.loss_plot, self.prediction_plot, self.gradient_plot, self.detail_plot):
-            plot.refresh()
+    def _redraw(self, force: bool = False) -> None:
+        """Update the plots that are due and paint them at once, while the worker holds still.
+
+        Each plot has its own pace: the loss moves every batch, the rest once per epoch,
+        and painting is what costs the GUI thread (and, through the GIL, the worker) most.
+        """
+        now = time.monotonic()
+        self._awaiting_paint.clear()
+        self.runner.end_frame()  # a frame that was never painted (hidden window) holds nothing up
+        for plot, period in self._redraw_periods.items():
+            if (force or now - self._last_redraw.get(plot, 0.0) >= period) and plot.refresh():
+                self._last_redraw[plot] = now
+                self._awaiting_paint.add(plot)
+        if self._awaiting_paint and self.isVisible():
+            self.runner.begin_frame()
+
+    def _on_plot_painted(self) -> None:
+        self._awaiting_paint.discard(self.sender())
+        if not self._awaiting_paint:
+            self.runner.end_frame()
 
     def _update_controls(self) -> None:
         running = self.runner.running

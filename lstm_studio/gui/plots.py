@@ -10,13 +10,17 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QPaintEvent
+from PySide6.QtWidgets import QGraphicsItem
 
+from lstm_studio.gui.ranges import ExpandingRange
 from lstm_studio.gui.series import Series
 from lstm_studio.training import Evaluation
 
 TRAIN_COLOR, VAL_COLOR, BATCH_COLOR = "#1f77b4", "#ff7f0e", (120, 120, 120, 90)
 LAYER_COLORS = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
+LEFT_AXIS_WIDTH = 64  # pixels: room for tick labels such as 1e-07 or -1500 beside the axis title
 MAX_SCATTER_POINTS = 500  # a denser scatter tells nothing more and slows the redraw
 
 
@@ -28,6 +32,45 @@ def _configure(plot: pg.PlotWidget, name: str, title: str, x_label: str, y_label
     plot.setLabel("left", y_label)
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.setMinimumSize(260, 200)
+    plot.disableAutoRange()  # ranges follow ExpandingRange: re-fitting every frame is the costliest part
+    item = plot.getPlotItem()
+    item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)  # a fixed width: new tick labels never re-lay out the plot
+    for part in (item.getAxis("left"), item.getAxis("bottom"), item.titleLabel):
+        part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # redrawn only when they change
+
+
+class EpochAxes:
+    """x from 0 to the run's last epoch, y growing in round steps (decades on a log axis)."""
+
+    def __init__(self, plot: pg.PlotWidget, log: bool) -> None:
+        self.plot = plot
+        self.y = ExpandingRange(log=log)
+        self.end = 1.0
+
+    def reset(self) -> None:
+        """Forget the y extent (a new model)."""
+        self.y.reset()
+
+    def set_end(self, end: float) -> None:
+        """Show epochs 0 to ``end``."""
+        self.end = max(end, 1.0)
+        self.plot.setXRange(0, self.end, padding=0.02)
+
+    def include(self, values: np.ndarray | list[float]) -> None:
+        """Make room for ``values`` on the y axis."""
+        if self.y.include(values):
+            self.plot.setYRange(self.y.low, self.y.high, padding=0.02)
+
+
+class Plot(pg.PlotWidget):
+    """A PlotWidget that says when it has painted (the window lets training go on then)."""
+
+    painted = Signal()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        """Paint, then tell."""
+        super().paintEvent(event)
+        self.painted.emit()
 
 
 class HoverReadout:
@@ -62,7 +105,7 @@ def _nearest(x: np.ndarray, value: float) -> int | None:
     return int(np.argmin(np.abs(x - value))) if len(x) else None
 
 
-class LossPlot(pg.PlotWidget):
+class LossPlot(Plot):
     """Training and validation loss per epoch on a log scale, with every batch as a faint trace."""
 
     def __init__(self) -> None:
@@ -80,6 +123,7 @@ class LossPlot(pg.PlotWidget):
             pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=4, symbolBrush=VAL_COLOR, name="validation"
         )
         self.batch, self.train, self.val = Series(4096), Series(), Series()
+        self.axes = EpochAxes(self, log=True)
         self._dirty = False
         self.readout = HoverReadout(self, self._describe)
 
@@ -87,6 +131,7 @@ class LossPlot(pg.PlotWidget):
         """Forget every point (a new model)."""
         for series in (self.batch, self.train, self.val):
             series.clear()
+        self.axes.reset()
         self._dirty = True
 
     def add_batches(self, epochs: Sequence[float], losses: Sequence[float]) -> None:
@@ -100,13 +145,17 @@ class LossPlot(pg.PlotWidget):
         self.val.append(epoch, val_loss)
         self._dirty = True
 
-    def refresh(self) -> None:
-        """Redraw if anything changed since the last call."""
-        if self._dirty:
-            self.batch_curve.setData(self.batch.x, self.batch.y)
-            self.train_curve.setData(self.train.x, self.train.y)
-            self.val_curve.setData(self.val.x, self.val.y)
-            self._dirty = False
+    def refresh(self) -> bool:
+        """Hand new data to the curves; True when anything changed."""
+        if not self._dirty:
+            return False
+        self._dirty = False
+        self.axes.include(self.batch.y[-512:])
+        self.axes.include(self.val.y[-8:])
+        self.batch_curve.setData(self.batch.x, self.batch.y)
+        self.train_curve.setData(self.train.x, self.train.y)
+        self.val_curve.setData(self.val.x, self.val.y)
+        return True
 
     def _describe(self, x: float, _y: float) -> str:
         i = _nearest(self.train.x, x)
@@ -115,7 +164,7 @@ class LossPlot(pg.PlotWidget):
         return f"epoch {self.train.x[i]:g}\ntrain {self.train.y[i]:.4g}\nval {self.val.y[i]:.4g}"
 
 
-class GradientPlot(pg.PlotWidget):
+class GradientPlot(Plot):
     """Mean pre-clip gradient norm per layer and epoch, with the clip threshold drawn."""
 
     def __init__(self) -> None:
@@ -130,6 +179,7 @@ class GradientPlot(pg.PlotWidget):
         self.addItem(self.clip_line, ignoreBounds=True)
         self.curves: list[pg.PlotDataItem] = []
         self.series: list[Series] = []
+        self.axes = EpochAxes(self, log=True)
         self._dirty = False
         self.readout = HoverReadout(self, self._describe)
 
@@ -144,6 +194,7 @@ class GradientPlot(pg.PlotWidget):
         ]
         self.series = [Series() for _ in names]
         self._names = list(names)
+        self.axes.reset()
         self._dirty = True
 
     def set_clip(self, clip: float) -> None:
@@ -152,6 +203,7 @@ class GradientPlot(pg.PlotWidget):
         if clip > 0:
             self.clip_line.setValue(np.log10(clip))  # the view is in log10 units
             self.clip_line.label.setFormat(f"clip {clip:g}")
+            self.axes.include([clip])
 
     def add_epoch(self, epoch: float, norms: Sequence[float]) -> None:
         """One epoch's norms, one per layer."""
@@ -159,12 +211,15 @@ class GradientPlot(pg.PlotWidget):
             series.append(epoch, norm)
         self._dirty = True
 
-    def refresh(self) -> None:
-        """Redraw if anything changed since the last call."""
-        if self._dirty:
-            for curve, series in zip(self.curves, self.series, strict=True):
-                curve.setData(series.x, series.y)
-            self._dirty = False
+    def refresh(self) -> bool:
+        """Hand new data to the curves; True when anything changed."""
+        if not self._dirty:
+            return False
+        self._dirty = False
+        for curve, series in zip(self.curves, self.series, strict=True):
+            self.axes.include(series.y[-8:])
+            curve.setData(series.x, series.y)
+        return True
 
     def _describe(self, x: float, _y: float) -> str:
         if not self.series or not len(self.series[0]):
@@ -175,7 +230,7 @@ class GradientPlot(pg.PlotWidget):
         return "\n".join(lines)
 
 
-class PredictionPlot(pg.PlotWidget):
+class PredictionPlot(Plot):
     """Regression: predicted against true value on validation windows. Classification:
     validation accuracy per epoch."""
 
@@ -192,6 +247,8 @@ class PredictionPlot(pg.PlotWidget):
             pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=4, symbolBrush=VAL_COLOR
         )
         self.accuracy = Series()
+        self.axes = EpochAxes(self, log=False)
+        self.x_range = ExpandingRange()
         self.classification = False
         self._latest: Evaluation | None = None
         self._dirty = False
@@ -202,6 +259,8 @@ class PredictionPlot(pg.PlotWidget):
         """Switch what the plot shows, and forget the history."""
         self.classification = classification
         self.accuracy.clear()
+        self.axes.reset()
+        self.x_range.reset()
         self._latest = None
         self.scatter.setVisible(not classification)
         self.diagonal.setVisible(not classification)
@@ -223,23 +282,28 @@ class PredictionPlot(pg.PlotWidget):
             self.accuracy.append(epoch, evaluation.accuracy)
         self._dirty = True
 
-    def refresh(self) -> None:
-        """Redraw if anything changed since the last call."""
+    def refresh(self) -> bool:
+        """Hand new data to the items; True when anything changed."""
         if not self._dirty:
-            return
+            return False
         self._dirty = False
         if self.classification:
+            self.axes.include([0.0, 1.0])
             self.accuracy_curve.setData(self.accuracy.x, self.accuracy.y)
-            return
+            return True
         if self._latest is None:
             self.scatter.clear()
             self.diagonal.setData([], [])
-            return
+            return True
         true = self._latest.targets[:MAX_SCATTER_POINTS]
         pred = self._latest.predictions[:MAX_SCATTER_POINTS]
         self.scatter.setData(true, pred)
+        if self.x_range.include(true):
+            self.setXRange(self.x_range.low, self.x_range.high, padding=0.02)
+        self.axes.include(np.concatenate([true, pred]))
         low, high = float(np.min(true)), float(np.max(true))
         self.diagonal.setData([low, high], [low, high])
+        return True
 
     def _describe(self, x: float, y: float) -> str:
         if self.classification:
@@ -248,7 +312,7 @@ class PredictionPlot(pg.PlotWidget):
         return f"true {x:.4g}\npredicted {y:.4g}" if self._latest is not None else ""
 
 
-class DetailPlot(pg.PlotWidget):
+class DetailPlot(Plot):
     """Regression: one sequence, its true next value and the model's prediction.
     Classification: the validation confusion matrix."""
 
@@ -265,8 +329,8 @@ class DetailPlot(pg.PlotWidget):
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.addItem(self.image)
         self.cell_labels: list[pg.TextItem] = []
-        self.caption = pg.TextItem(color="#222", anchor=(0, 0))
-        self.addItem(self.caption, ignoreBounds=True)
+        self.y_range = ExpandingRange()
+        self.caption = ""
         self.classes: list[str] = []
         self._pending: tuple | None = None
         self.set_classes([])
@@ -303,10 +367,9 @@ class DetailPlot(pg.PlotWidget):
         else:
             item.getAxis("bottom").setTicks(None)
             item.getAxis("left").setTicks(None)
-            self.setTitle("Sequence and next value", color="#333", size="10pt")
+            self._set_caption("")
             self.setLabel("bottom", "step")
             self.setLabel("left", "value")
-        self.caption.setText("")
         self._pending = None
 
     def show_sequence(self, values: Sequence[float], predicted: float | None, true: float | None,
@@ -318,10 +381,10 @@ class DetailPlot(pg.PlotWidget):
         """Counts of (true, predicted) class pairs."""
         self._pending = ("confusion", np.asarray(matrix))
 
-    def refresh(self) -> None:
-        """Draw what was last handed over, once."""
+    def refresh(self) -> bool:
+        """Hand what was last shown to the items, once; True when anything changed."""
         if self._pending is None:
-            return
+            return False
         kind, *rest = self._pending
         self._pending = None
         if kind == "confusion":
@@ -329,14 +392,24 @@ class DetailPlot(pg.PlotWidget):
             self.image.setImage(matrix.astype(float), levels=(0, max(1, matrix.max())))
             for label, count in zip(self.cell_labels, matrix.ravel(), strict=True):
                 label.setText(str(int(count)))
-            return
+            return True
         values, predicted, true, caption = rest
         steps = np.arange(1, len(values) + 1)
         self.sequence_curve.setData(steps, values)
         nxt = len(values) + 1
         self.true_point.setData([nxt], [true]) if true is not None else self.true_point.clear()
         self.pred_point.setData([nxt], [predicted]) if predicted is not None else self.pred_point.clear()
-        self.caption.setText(caption)
-        self.getPlotItem().enableAutoRange()
-        top = float(np.max(values)) if len(values) else 0.0
-        self.caption.setPos(0.5, top)
+        if caption != self.caption:
+            self._set_caption(caption)
+            self.setXRange(0.5, nxt + 0.5, padding=0.02)
+        shown = [*values, *(v for v in (predicted, true) if v is not None)]
+        if self.y_range.include(shown):
+            self.setYRange(self.y_range.low, self.y_range.high, padding=0.02)
+        return True
+
+    def _set_caption(self, caption: str) -> None:
+        """Title the sequence view; a new caption is a new sequence, so the y range starts afresh."""
+        self.caption = caption
+        self.y_range.reset()
+        title = "Sequence and next value" + (f": {caption}" if caption else "")
+        self.setTitle(title, color="#333", size="10pt")

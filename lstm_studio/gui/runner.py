@@ -52,10 +52,21 @@ class TrainingRunner(QObject):
         if self._worker is not None:
             self._worker.set_paused(paused)
 
+    def begin_frame(self) -> None:
+        """The GUI thread is about to paint: the worker waits at its next batch (briefly)."""
+        if self._worker is not None:
+            self._worker.begin_frame()
+
+    def end_frame(self) -> None:
+        """Painting is done: the worker goes on."""
+        if self._worker is not None:
+            self._worker.end_frame()
+
     def stop(self) -> None:
         """Ask the run to end before its next batch; ``finished`` follows."""
         if self._worker is not None:
             self._worker.request_stop()
+            self._worker.end_frame()
 
     def stop_and_wait(self) -> bool:
         """Stop and join the thread (for closing the window); True when it ended in time."""

@@ -17,8 +17,9 @@ from PySide6.QtCore import QObject, Signal, Slot
 from lstm_studio.core import LSTMModel
 from lstm_studio.training import FAILED, BatchEnd, Dataset, EpochEnd, RunEnd, TrainConfig, train
 
-MAX_UPDATES_PER_SECOND = 30
+MAX_UPDATES_PER_SECOND = 15
 PAUSE_POLL_SECONDS = 0.05
+MAX_FRAME_HOLD_SECONDS = 0.05  # never wait longer for a frame that may not be painted at all
 
 
 @dataclass
@@ -46,6 +47,8 @@ class TrainingWorker(QObject):
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._frame_done = threading.Event()  # cleared while the GUI thread draws a frame
+        self._frame_done.set()
         self.result: RunEnd | None = None  # set just before ``finished``, readable once the thread ended
 
     # Called from the GUI thread: plain thread-safe flags, no signals needed.
@@ -61,9 +64,24 @@ class TrainingWorker(QObject):
         else:
             self._running.set()
 
+    def begin_frame(self) -> None:
+        """The GUI thread is about to paint: wait before the next batch until ``end_frame``
+        (at most ``MAX_FRAME_HOLD_SECONDS``).
+
+        Python runs one thread at a time. Painting pyqtgraph calls into Python hundreds of
+        times; each call waits for the worker's time slice when both run, which makes the
+        frame slow and the training slower still. Taking turns is faster for both.
+        """
+        self._frame_done.clear()
+
+    def end_frame(self) -> None:
+        """The frame is painted: go on."""
+        self._frame_done.set()
+
     def _should_stop(self) -> bool:
         while not self._running.wait(PAUSE_POLL_SECONDS):
             pass
+        self._frame_done.wait(MAX_FRAME_HOLD_SECONDS)
         return self._stop.is_set()
 
     @Slot()

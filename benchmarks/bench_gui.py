@@ -1,0 +1,88 @@
+"""Does the window keep up? GUI-thread stalls while training, and window vs headless run time.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--task next-number] [--repeats 3]
+
+Prints, per repeat and as medians: the headless run (the trainer in this process, as the
+command line runs it), the same run started from the window's Train button, their ratio
+(target ≤ 1.2), and the longest gap between ticks of a 5 ms timer in the GUI thread
+while training (target ≤ 50 ms, goal 30 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import itertools
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from lstm_studio.gui import MainWindow
+from lstm_studio.training import Experiment, train
+
+TICK_MS = 5
+
+
+def headless_seconds(task: str) -> float:
+    """The run as the command line does it: make the data and the model, then train."""
+    started = time.perf_counter()
+    experiment = Experiment.for_task(task)
+    data, model = experiment.make_dataset(), experiment.make_model()
+    for _ in train(model, data, experiment.train):
+        pass
+    return time.perf_counter() - started
+
+
+def window_run(app: QApplication, task: str) -> tuple[float, float]:
+    """(seconds, longest GUI-thread gap in ms) of one run from the Train button."""
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings)
+    window.form.task_combo.setCurrentIndex(window.form.task_combo.findData(task))
+    window.show()
+    app.processEvents()
+    ticks: list[float] = []
+    timer = QTimer(interval=TICK_MS)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    loop = QEventLoop()
+    window.trainingFinished.connect(loop.quit)
+    timer.start()
+    started = time.perf_counter()
+    window.train_button.click()
+    loop.exec()
+    seconds = time.perf_counter() - started
+    timer.stop()
+    window.close()
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    return seconds, 1000 * max(gaps, default=0.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", default="next-number")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    app = QApplication(sys.argv[:1])
+    headless, windowed, stalls = [], [], []
+    print(f"task {args.task}: {args.repeats} interleaved repeats")
+    print(f"{'run':>4} {'headless s':>11} {'window s':>9} {'ratio':>6} {'max GUI gap ms':>15}")
+    for i in range(args.repeats):
+        h = headless_seconds(args.task)
+        w, stall = window_run(app, args.task)
+        headless.append(h)
+        windowed.append(w)
+        stalls.append(stall)
+        print(f"{i + 1:>4} {h:>11.2f} {w:>9.2f} {w / h:>6.2f} {stall:>15.1f}")
+    h, w = statistics.median(headless), statistics.median(windowed)
+    print(f"median headless {h:.2f} s, window {w:.2f} s, window/headless {w / h:.2f} (target ≤ 1.20)")
+    print(f"worst GUI-thread gap {max(stalls):.1f} ms (target ≤ 50, goal 30; the timer ticks every {TICK_MS} ms)")
+
+
+if __name__ == "__main__":
+    main()
