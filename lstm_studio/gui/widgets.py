@@ -119,6 +119,7 @@ class LayerSizesEditor(QWidget):
     def _drop_top(self) -> None:
         spin = self._spins.pop()
         self._rows.removeWidget(spin)
+        spin.setParent(None)  # out of the widget tree now, so findChild never returns a stale row
         spin.deleteLater()
 
     def _update_buttons(self) -> None:

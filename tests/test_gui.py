@@ -1,0 +1,297 @@
+"""The window, driven through its widgets as a person would (pytest-qt, offscreen)."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QDoubleSpinBox, QFileDialog, QSpinBox  # noqa: E402
+from pyqtgraph import PlotWidget  # noqa: E402
+
+from lstm_studio.gui import MainWindow  # noqa: E402
+from lstm_studio.gui.try_it import parse_values  # noqa: E402
+from lstm_studio.training import Predictor  # noqa: E402
+from lstm_studio.weights import load_weights  # noqa: E402
+
+RUN_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def settings_path(tmp_path):
+    return str(tmp_path / "settings.ini")
+
+
+@pytest.fixture
+def window(qtbot, settings_path):
+    w = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def choose(window, task, samples=300, epochs=4, **spins):
+    form = window.form
+    form.task_combo.setCurrentIndex(form.task_combo.findData(task))
+    form.samples_spin.setValue(samples)
+    form.epochs_spin.setValue(epochs)
+    for name, value in spins.items():
+        getattr(form, name).setValue(value)
+
+
+def train(qtbot, window):
+    with qtbot.waitSignal(window.trainingFinished, timeout=RUN_TIMEOUT_MS):
+        window.train_button.click()
+
+
+def test_contract_object_names_and_types(window):
+    expected = {
+        "taskCombo": QComboBox, "epochsSpin": QSpinBox, "learningRateSpin": QDoubleSpinBox,
+        "trainButton": QAbstractButton, "stopButton": QAbstractButton, "exportButton": QAbstractButton,
+        "lossPlot": PlotWidget, "predictionPlot": PlotWidget,
+    }  # fmt: skip
+    for name, kind in expected.items():
+        assert isinstance(window.findChild(kind, name), kind), name
+
+
+def test_train_regression_with_chosen_layers_and_learning_rate(qtbot, window):
+    choose(window, "next-number", epochs=4)
+    window.form.layers_editor.add_button.click()
+    window.form.findChild(QSpinBox, "layerSizeSpin0").setValue(16)
+    window.form.findChild(QSpinBox, "layerSizeSpin1").setValue(8)
+    window.form.lr_spin.setValue(0.02)
+    assert not window.stop_button.isEnabled()
+    train(qtbot, window)
+
+    assert window.model.hidden_sizes == [16, 8]
+    assert window.run_experiment.train.lr == pytest.approx(0.02)
+    loss = window.loss_plot
+    assert list(loss.train.x) == [1, 2, 3, 4] and len(loss.val) == 4
+    assert np.all(np.isfinite(loss.train.y)) and np.all(loss.val.y > 0)
+    batches_per_epoch = int(np.ceil(240 / 32))
+    assert len(loss.batch) == 4 * batches_per_epoch
+    x, y = loss.train_curve.getData()
+    assert len(x) == 4  # the curve itself holds every epoch, not only the buffer
+    assert [len(s) for s in window.gradient_plot.series] == [4, 4, 4]  # two LSTM layers and the dense one
+    predicted = window.prediction_plot.scatter.getData()
+    assert len(predicted[0]) == 60  # every validation window
+    assert "val RMSE" in window.metrics_label.text()
+    assert window.train_button.isEnabled() and window.export_button.isEnabled()
+
+
+def test_train_classification_shows_accuracy_and_confusion(qtbot, window):
+    choose(window, "pattern", epochs=3)
+    train(qtbot, window)
+    assert window.prediction_plot.classification
+    assert len(window.prediction_plot.accuracy) == 3
+    matrix = window.detail_plot.image.image
+    assert matrix.shape == (4, 4) and matrix.sum() == 60
+    assert "val accuracy" in window.metrics_label.text()
+
+
+def test_training_again_continues_the_same_model(qtbot, window):
+    choose(window, "sine", epochs=2)
+    train(qtbot, window)
+    model = window.model
+    window.form.epochs_spin.setValue(3)  # a training setting: same model, more epochs
+    train(qtbot, window)
+    assert window.model is model
+    assert list(window.loss_plot.train.x) == [1, 2, 3, 4, 5]
+    window.form.seq_len_spin.setValue(12)  # a data setting: a new model next time
+    train(qtbot, window)
+    assert window.model is not model and list(window.loss_plot.train.x) == [1, 2, 3]
+
+
+def test_stop_ends_a_long_run_within_a_batch(qtbot, window):
+    choose(window, "sine", epochs=5000)
+    window.train_button.click()
+    qtbot.waitUntil(lambda: len(window.loss_plot.train) >= 2, timeout=RUN_TIMEOUT_MS)
+    assert window.stop_button.isEnabled() and not window.train_button.isEnabled()
+    with qtbot.waitSignal(window.trainingFinished, timeout=10_000):
+        window.stop_button.click()
+    assert window.epochs_done < 5000
+    assert "stopped" in window.message_label.text()
+    assert window.train_button.isEnabled() and not window.stop_button.isEnabled()
+    assert all(np.all(np.isfinite(p)) for p in window.model.state_dict().values())
+
+
+def test_pause_really_pauses_and_resume_goes_on(qtbot, window):
+    choose(window, "sine", epochs=5000)
+    window.train_button.click()
+    qtbot.waitUntil(lambda: len(window.loss_plot.batch) >= 5, timeout=RUN_TIMEOUT_MS)
+    window.pause_button.click()
+    assert window.pause_button.text() == "Resume"
+    qtbot.wait(300)  # let anything already sent arrive
+    seen = len(window.loss_plot.batch)
+    qtbot.wait(500)
+    assert len(window.loss_plot.batch) == seen
+    window.pause_button.click()
+    qtbot.waitUntil(lambda: len(window.loss_plot.batch) > seen, timeout=10_000)
+    with qtbot.waitSignal(window.trainingFinished, timeout=10_000):
+        window.stop_button.click()
+
+
+def test_export_writes_the_model_and_loads_back(qtbot, window, tmp_path, monkeypatch):
+    choose(window, "next-number", epochs=3)
+    train(qtbot, window)
+    target = tmp_path / "exported"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "Weights (*.npz)"))
+    window.export_button.click()
+    path = tmp_path / "exported.npz"  # the .npz suffix is added
+    model, meta = load_weights(path)
+    for name, value in window.model.state_dict().items():
+        np.testing.assert_array_equal(model.state_dict()[name], value)
+    assert meta["task"] == "next-number" and meta["training"]["epochs"] == 3
+    assert meta["metrics"]["val_rmse"] == pytest.approx(window.evaluation.rmse)
+    assert "weights written" in window.message_label.text()
+    direct = window.export_weights(tmp_path / "direct.npz")
+    assert load_weights(direct)[1]["metrics"] == meta["metrics"]
+
+
+def test_load_weights_fills_the_form_and_try_it_uses_them(qtbot, window, tmp_path, monkeypatch):
+    choose(window, "pattern", epochs=2)
+    train(qtbot, window)
+    path = window.export_weights(tmp_path / "p.npz")
+    window.form.task_combo.setCurrentIndex(window.form.task_combo.findData("sine"))
+    window.reset_button.click()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    window.load_button.click()
+    assert window.form.task_combo.currentData() == "pattern"
+    assert window.form.epochs_spin.value() == 2
+    window.try_it.input.setText("1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20")
+    expected = Predictor.from_meta(*load_weights(path)).predict(range(1, 21))
+    assert expected.label in window.try_it.result.text()
+    train(qtbot, window)  # continue training the loaded model
+    assert list(window.loss_plot.train.x) == [1, 2]
+
+
+def test_loading_a_bad_file_shows_one_message(window, tmp_path, monkeypatch):
+    bad = tmp_path / "bad.npz"
+    bad.write_text("not weights")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    window.load_button.click()
+    assert "could not load bad.npz" in window.message_label.text()
+    assert window.model is None and window.train_button.isEnabled()
+
+
+def test_try_it_answers_with_the_current_model(qtbot, window):
+    window.try_it.input.setText("1 2 3")
+    assert "train or load a model first" in window.try_it.result.text()
+    choose(window, "next-number", epochs=3)
+    train(qtbot, window)
+    window.try_it.input.setText("0, 1, 2, 3, 4, 5, 6, 7, 8, 9")
+    expected = window._predictor(window.model).predict(range(10)).values[0]
+    assert f"{expected:.4f}" in window.try_it.result.text()
+    assert window.detail_plot.caption == "your sequence (Try it)"
+    window.try_it.input.setText("1 two 3")
+    assert "'two' is not a number" in window.try_it.result.text()
+
+
+def test_parse_values_accepts_commas_spaces_and_semicolons():
+    assert parse_values(" 1, 2;3  -4.5e1 ") == [1.0, 2.0, 3.0, -45.0]
+    with pytest.raises(ValueError, match="'x'"):
+        parse_values("1 x")
+
+
+def test_invalid_values_cannot_be_entered_and_combinations_are_explained(window):
+    form = window.form
+    form.lr_spin.setValue(0.0)
+    assert form.lr_spin.value() == pytest.approx(1e-5)  # the range stops it
+    form.findChild(QSpinBox, "layerSizeSpin0").setValue(0)
+    assert form.layers_editor.sizes() == (1,)
+    form.epochs_spin.setValue(-3)
+    assert form.epochs_spin.value() == 1
+    form.samples_spin.setValue(10)
+    form.val_split_spin.setValue(0.05)  # 10 × 5 % rounds to no validation window at all
+    assert not window.train_button.isEnabled()
+    assert form.error_label.isVisibleTo(window) and "cannot be split" in form.error_label.text()
+    form.samples_spin.setValue(100)
+    assert window.train_button.isEnabled() and not form.error_label.isVisibleTo(window)
+
+
+def test_learning_rate_steps_on_a_log_scale(window):
+    spin = window.form.lr_spin
+    spin.setValue(0.01)
+    spin.stepUp()
+    assert spin.value() == pytest.approx(0.02)
+    spin.stepUp()
+    assert spin.value() == pytest.approx(0.05)
+    spin.stepDown()
+    spin.stepDown()
+    spin.stepDown()
+    assert spin.value() == pytest.approx(0.005)
+    assert spin.textFromValue(5e-5) == "5e-05" and spin.valueFromText("3e-4") == pytest.approx(3e-4)
+
+
+def test_defaults_button_and_task_change_restore_the_task_defaults(window):
+    form = window.form
+    choose(window, "sine", samples=555, epochs=7)
+    form.lr_spin.setValue(0.5)
+    form.defaults_button.click()
+    assert form.samples_spin.value() == 1000 and form.lr_spin.value() == pytest.approx(0.01)
+    assert form.epochs_spin.value() == 30
+    form.task_combo.setCurrentIndex(form.task_combo.findData("pattern"))
+    assert form.seq_len_spin.value() == 20 and form.epochs_spin.value() == 20
+
+
+def test_layers_can_be_added_and_removed_within_limits(window):
+    editor = window.form.layers_editor
+    assert editor.sizes() == (32,) and not editor.remove_button.isEnabled()
+    for _ in range(10):
+        editor.add_button.click()
+    assert len(editor.sizes()) == 6 and not editor.add_button.isEnabled()
+    editor.remove_button.click()
+    assert len(editor.sizes()) == 5
+
+
+def test_settings_come_back_next_start(qtbot, settings_path):
+    first = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
+    qtbot.addWidget(first)
+    choose(first, "pattern", samples=640, epochs=9)
+    first.form.layers_editor.add_button.click()
+    first.form.lr_spin.setValue(0.002)
+    first.close()
+    second = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    form = second.form
+    assert form.task_combo.currentData() == "pattern"
+    assert (form.samples_spin.value(), form.epochs_spin.value()) == (640, 9)
+    assert form.layers_editor.sizes() == (32, 32) and form.lr_spin.value() == pytest.approx(0.002)
+
+
+def test_unreadable_saved_settings_fall_back_to_defaults(qtbot, settings_path):
+    QSettings(settings_path, QSettings.Format.IniFormat).setValue("experiment", "{broken")
+    w = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    assert w.form.task_combo.currentData() == "next-number"
+    assert "unreadable" in w.message_label.text()
+
+
+def test_a_diverging_run_shows_its_message_and_the_window_stays_usable(qtbot, window, monkeypatch):
+    from lstm_studio.core.model import LSTMModel
+
+    real = LSTMModel.loss_and_gradients
+    calls = []
+
+    def diverge_after_five(self, x, target):
+        calls.append(1)
+        loss, grads = real(self, x, target)
+        return (float("nan"), grads) if len(calls) > 5 else (loss, grads)
+
+    monkeypatch.setattr(LSTMModel, "loss_and_gradients", diverge_after_five)
+    choose(window, "sine", epochs=3)
+    train(qtbot, window)
+    assert "loss became NaN at epoch 1: lower the learning rate" in window.message_label.text()
+    assert "c0392b" in window.message_label.styleSheet()  # shown as an error
+    assert all(np.all(np.isfinite(p)) for p in window.model.state_dict().values())
+    monkeypatch.setattr(LSTMModel, "loss_and_gradients", real)
+    train(qtbot, window)
+    assert "finished" in window.message_label.text()
+
+
+def test_export_before_training_says_why(window, tmp_path):
+    from lstm_studio.weights import WeightsError
+
+    assert not window.export_button.isEnabled()
+    with pytest.raises(WeightsError, match="train or load a model first"):
+        window.export_weights(tmp_path / "w.npz")
