@@ -2,17 +2,14 @@
 
 import numpy as np
 import pytest
+from pyqtgraph import PlotWidget
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QDoubleSpinBox, QFileDialog, QSpinBox
 
-pytest.importorskip("PySide6")
-
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QDoubleSpinBox, QFileDialog, QSpinBox  # noqa: E402
-from pyqtgraph import PlotWidget  # noqa: E402
-
-from lstm_studio.gui import MainWindow  # noqa: E402
-from lstm_studio.gui.try_it import parse_values  # noqa: E402
-from lstm_studio.training import Predictor  # noqa: E402
-from lstm_studio.weights import load_weights  # noqa: E402
+from lstm_studio.gui import MainWindow
+from lstm_studio.gui.try_it import parse_values
+from lstm_studio.training import Predictor
+from lstm_studio.weights import load_weights
 
 RUN_TIMEOUT_MS = 60_000
 
@@ -70,7 +67,7 @@ def test_train_regression_with_chosen_layers_and_learning_rate(qtbot, window):
     assert np.all(np.isfinite(loss.train.y)) and np.all(loss.val.y > 0)
     batches_per_epoch = int(np.ceil(240 / 32))
     assert len(loss.batch) == 4 * batches_per_epoch
-    x, y = loss.train_curve.getData()
+    x, _ = loss.train_curve.getData()
     assert len(x) == 4  # the curve itself holds every epoch, not only the buffer
     assert [len(s) for s in window.gradient_plot.series] == [4, 4, 4]  # two LSTM layers and the dense one
     predicted = window.prediction_plot.scatter.getData()
