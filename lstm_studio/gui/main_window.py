@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
             f"training: {experiment.task}, layers {list(experiment.hidden_sizes)}, lr {experiment.train.lr:g}"
         )
         self.runner.start(self.model, self.data, experiment.train)
+        self._stagger_redraws()
         self.redraw_timer.start()
         self._update_controls()
 
@@ -256,8 +257,8 @@ class MainWindow(QMainWindow):
             self.loss_plot.add_epoch(x, e.train_loss, e.val_loss)
             self.gradient_plot.add_epoch(x, e.layer_grad_norms)
             self.prediction_plot.add_epoch(x, e.evaluation)
-            self.status_panel.show_epoch(e)
         if progress.epochs:
+            self.status_panel.show_epoch(progress.epochs[-1])
             self._show_detail(progress.epochs[-1].evaluation)
         if progress.state is not None and self.preview_model is not None:
             self.preview_model.load_state_dict(progress.state)
@@ -396,6 +397,14 @@ class MainWindow(QMainWindow):
                 self._awaiting_paint.add(plot)
         if self._awaiting_paint and self.isVisible():
             self.runner.begin_frame()
+
+    def _stagger_redraws(self) -> None:
+        """Spread the per-epoch plots over different frames, so no frame paints them all at once."""
+        now = time.monotonic()
+        plots = list(self._redraw_periods)
+        for i, plot in enumerate(plots):
+            period = self._redraw_periods[plot]
+            self._last_redraw[plot] = now - period * (1 - i / len(plots))
 
     def _on_plot_painted(self) -> None:
         self._awaiting_paint.discard(self.sender())

@@ -404,7 +404,7 @@ class DetailPlot(Plot):
             self.setXRange(0.5, nxt + 0.5, padding=0.02)
         shown = [*values, *(v for v in (predicted, true) if v is not None)]
         if self.y_range.include(shown):
-            self.setYRange(self.y_range.low, self.y_range.high, padding=0.02)
+            self.setYRange(self.y_range.low, self.y_range.high, padding=0.08)  # room for the markers
         return True
 
     def _set_caption(self, caption: str) -> None:
