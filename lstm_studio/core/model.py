@@ -111,12 +111,10 @@ class LSTMModel:
             if target.min() < 0 or target.max() >= self.output_size:
                 raise ValueError(f"class indices must lie in [0, {self.output_size})")
             loss, dy = cross_entropy(y, target)
-        dh_last = self.dense.backward(dy)  # (B, H_top)
-        T = x.shape[1]
-        dseq = np.zeros((T, *dh_last.shape), dtype=self.dtype)  # only the last step feeds the output
-        dseq[-1] = dh_last
-        for layer in reversed(self.layers):
-            dseq = layer.backward(dseq)
+        dh_last = self.dense.backward(dy)  # (B, H_top): only the last step feeds the output
+        dseq = self.layers[-1].backward(dh_last=dh_last, input_grad=len(self.layers) > 1)
+        for k in range(len(self.layers) - 2, -1, -1):
+            dseq = self.layers[k].backward(dHs=dseq, input_grad=k > 0)
         return loss, self.gradients()
 
     # ----- state ---------------------------------------------------------------------------

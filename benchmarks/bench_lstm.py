@@ -1,0 +1,194 @@
+"""How fast is the NumPy LSTM? Side by side with PyTorch's CPU LSTM, plus training-level figures.
+
+    python benchmarks/bench_lstm.py [--repeats 15] [--quick]
+
+For each shape (batch, time, input, layers × hidden), float32, forward + backward
+(``loss_and_gradients``): our median time, PyTorch's (``nn.LSTM(num_layers=2, batch_first=True)``
++ ``nn.Linear`` on the last step + MSE + ``backward()``, ``torch.set_num_threads(2)``), measured
+interleaved in one process, and the ratio PyTorch time / ours (above 1: ours is faster). Without
+PyTorch installed, only our side is printed. Then: the machine's float32 GEMM rate and the share
+of it our large shape reaches, one whole training step (with Adam and clipping), the time to
+reach the seed's examples on the default task, and the peak memory of one large step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+
+from lstm_studio.core import Adam, LSTMModel, clip_by_global_norm
+from lstm_studio.training import EpochEnd, Experiment, Predictor, train
+
+SHAPES = {  # name: (batch, time, input, hidden sizes)
+    "small": (32, 10, 1, (32, 32)),
+    "mid": (64, 50, 8, (128, 128)),
+    "large": (128, 100, 32, (256, 256)),
+}
+
+
+def lstm_flops(batch: int, time_steps: int, inputs: int, hidden: tuple[int, ...]) -> float:
+    """Multiply-add FLOPs of forward + backward, counting the matrix products only."""
+    flops, n_in = 0.0, inputs
+    for k, h in enumerate(hidden):
+        rows = batch * time_steps
+        forward = 2 * rows * 4 * h * (n_in + h)  # input projection + recurrent products
+        backward = 2 * rows * 4 * h * h * 2 + 2 * rows * 4 * h * n_in  # dh recurrence, dW_hh; dW_ih
+        if k > 0:
+            backward += 2 * rows * 4 * h * n_in  # dX for the layer below
+        flops += forward + backward
+        n_in = h
+    return flops
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm up: buffers, caches, BLAS threads
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def ours(shape: tuple) -> Callable[[], object]:
+    batch, steps, inputs, hidden = shape
+    rng = np.random.default_rng(0)
+    model = LSTMModel(inputs, hidden, 1, dtype=np.float32)
+    x = rng.normal(size=(batch, steps, inputs)).astype(np.float32)
+    y = rng.normal(size=(batch, 1)).astype(np.float32)
+    return lambda: model.loss_and_gradients(x, y)
+
+
+def theirs(shape: tuple):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(2)
+    batch, steps, inputs, hidden = shape
+    lstm = torch.nn.LSTM(inputs, hidden[0], num_layers=len(hidden), batch_first=True)
+    dense = torch.nn.Linear(hidden[-1], 1)
+    loss_fn = torch.nn.MSELoss()
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.normal(size=(batch, steps, inputs)).astype(np.float32))
+    y = torch.from_numpy(rng.normal(size=(batch, 1)).astype(np.float32))
+    params = [*lstm.parameters(), *dense.parameters()]
+
+    def step():
+        for p in params:
+            p.grad = None
+        out, _ = lstm(x)
+        loss = loss_fn(dense(out[:, -1]), y)
+        loss.backward()
+        return loss
+
+    return step
+
+
+def interleaved(a: Callable, b: Callable, repeats: int) -> tuple[float, float]:
+    """Median seconds of a and b, run alternately so the machine's drift hits both alike."""
+    a(), b()
+    ta, tb = [], []
+    for _ in range(repeats):
+        for fn, times in ((a, ta), (b, tb)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return statistics.median(ta), statistics.median(tb)
+
+
+def gemm_rate(n: int = 1024, repeats: int = 10) -> float:
+    """float32 GFLOP/s of an n×n by n×n matrix product on this machine."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.normal(size=(n, n)).astype(np.float32) for _ in range(2))
+    out = np.empty((n, n), dtype=np.float32)
+    seconds = median_seconds(lambda: np.matmul(a, b, out=out), repeats)
+    return 2 * n**3 / seconds / 1e9
+
+
+def training_step(shape: tuple) -> Callable[[], object]:
+    """One optimiser step as the trainer takes it: gradients, clipping, Adam."""
+    batch, steps, inputs, hidden = shape
+    rng = np.random.default_rng(0)
+    model = LSTMModel(inputs, hidden, 1, dtype=np.float32)
+    adam = Adam(1e-3)
+    params = model.parameters()
+    x = rng.normal(size=(batch, steps, inputs)).astype(np.float32)
+    y = rng.normal(size=(batch, 1)).astype(np.float32)
+
+    def step():
+        _, grads = model.loss_and_gradients(x, y)
+        clip_by_global_norm(grads, 5.0)
+        adam.step(params, grads)
+
+    return step
+
+
+def time_to_seed_examples(dtype: str) -> tuple[float, int]:
+    """Seconds and epochs of the default next-number run until [0..9] → 10 and [15..24] → 25 (±0.1)."""
+    experiment = Experiment.for_task("next-number").with_changes(dtype=dtype)
+    start = time.perf_counter()
+    data, model = experiment.make_dataset(), experiment.make_model()
+    predictor = Predictor(model, data.task.kind, data.normalizer, data.task.classes)
+    for event in train(model, data, experiment.train):
+        if isinstance(event, EpochEnd):
+            answers = [predictor.predict(ex).values[0] for ex in data.task.examples]
+            if abs(answers[0] - 10) <= 0.1 and abs(answers[1] - 25) <= 0.1:
+                return time.perf_counter() - start, event.epoch
+    return float("nan"), experiment.train.epochs
+
+
+def peak_memory_mb(shape: tuple) -> float:
+    step = ours(shape)
+    step()
+    tracemalloc.start()
+    step()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke test")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else args.repeats
+
+    print("forward + backward, float32, median of interleaved runs")
+    print(f"{'shape':<7}{'(B, T, in, layers×H)':<24}{'ours ms':>9}{'torch ms':>10}{'torch/ours':>12}")
+    times = {}
+    for name, shape in SHAPES.items():
+        mine, torch_step = ours(shape), theirs(shape)
+        n = max(3, repeats // 3) if name == "large" else repeats
+        if torch_step is None:
+            ours_s, torch_s = median_seconds(mine, n), float("nan")
+        else:
+            ours_s, torch_s = interleaved(mine, torch_step, n)
+        times[name] = ours_s
+        b, t, i, h = shape
+        label = f"({b}, {t}, {i}, {len(h)}×{h[0]})"
+        ratio = f"{torch_s / ours_s:>12.2f}" if torch_s == torch_s else f"{'(no torch)':>12}"
+        print(f"{name:<7}{label:<24}{ours_s * 1e3:>9.2f}{torch_s * 1e3:>10.2f}{ratio}")
+
+    rate = gemm_rate()
+    large_rate = lstm_flops(*SHAPES["large"]) / times["large"] / 1e9
+    print(
+        f"\nfloat32 GEMM rate (1024³): {rate:.1f} GFLOP/s; large shape reaches {large_rate:.1f} GFLOP/s "
+        f"= {large_rate / rate:.0%} of it"
+    )
+    step_s = median_seconds(training_step(SHAPES["small"]), repeats)
+    print(f"one training step, small shape (gradients + clip + Adam): {step_s * 1e3:.2f} ms")
+    for dtype in ("float32", "float64"):
+        seconds, epochs = time_to_seed_examples(dtype)
+        print(f"default next-number run, {dtype}: seed's examples within ±0.1 after {epochs} epochs, {seconds:.2f} s")
+    print(f"peak memory of one large forward + backward: {peak_memory_mb(SHAPES['large']):.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
