@@ -91,11 +91,15 @@ def theirs(shape: tuple):
 
 
 def interleaved(a: Callable, b: Callable, repeats: int) -> tuple[float, float]:
-    """Median seconds of a and b, run alternately so the machine's drift hits both alike."""
-    a(), b()
+    """Median seconds of a and b, run alternately so the machine's drift hits both alike.
+
+    Each turn starts with one untimed call: both libraries' thread pools spin for a while
+    after they finish, and that would otherwise be charged to whichever side runs next.
+    """
     ta, tb = [], []
     for _ in range(repeats):
         for fn, times in ((a, ta), (b, tb)):
+            fn()
             start = time.perf_counter()
             fn()
             times.append(time.perf_counter() - start)

@@ -56,3 +56,34 @@ def test_float32_gradients_agree_with_float64():
     for name in g64:
         assert g32[name].dtype == np.float32
         assert relative_error(g32[name].astype(np.float64), g64[name]) < 1e-4, name
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_gradients_hold_when_backward_works_one_step_per_chunk(loss, rng, monkeypatch):
+    """Large sequences prepare the backward factors chunk by chunk; a 1-byte budget forces one step a chunk."""
+    import lstm_studio.core.lstm_layer as lstm_layer
+
+    monkeypatch.setattr(lstm_layer, "CHUNK_BYTES", 1)
+    model = perturbed_model(2, [3, 4], 2, loss, rng)
+    x = rng.normal(size=(3, 7, 2))
+    target = rng.normal(size=(3, 2)) if loss == "mse" else rng.integers(0, 2, size=3)
+    _, grads = model.loss_and_gradients(x, target)
+    analytic = {name: g.copy() for name, g in grads.items()}
+    assert len(model.layers[0]._cache[1].backward["E"]) == 1
+    numeric = numeric_gradients(model, x, target)
+    for name in analytic:
+        assert relative_error(analytic[name], numeric[name]) < 1e-6, name
+
+
+def test_buffers_are_reused_and_results_do_not_depend_on_earlier_calls(rng):
+    model = LSTMModel(2, [5, 3], 1, seed=4)
+    x_a, x_b = rng.normal(size=(4, 6, 2)), rng.normal(size=(3, 9, 2))
+    t_a, t_b = rng.normal(size=(4, 1)), rng.normal(size=(3, 1))
+    first_loss, first = model.loss_and_gradients(x_a, t_a)
+    first = {k: v.copy() for k, v in first.items()}
+    model.loss_and_gradients(x_b, t_b)  # another shape in between
+    model.forward(rng.normal(size=(4, 6, 2)))  # and a forward pass of the same shape
+    again_loss, again = model.loss_and_gradients(x_a, t_a)
+    assert again_loss == first_loss
+    for name in first:
+        np.testing.assert_array_equal(again[name], first[name])

@@ -22,6 +22,9 @@ from lstm_studio.core.initializers import xavier_gates
 
 FORGET_BIAS = 1.0  # start by remembering: gradients flow through C from the first epoch
 MAX_CACHED_SHAPES = 4  # training batches, the last smaller batch, validation: a few shapes recur
+# The backward pass prepares everything that does not depend on the recurrence for a chunk of
+# steps at once (fewer Python calls), in chunks small enough to stay in the CPU cache.
+CHUNK_BYTES = 1 << 20
 
 # σ(z) = 0.5·tanh(z/2) + 0.5: with the σ gates' weights halved, one tanh over all four gates
 # followed by one scale and one shift gives every activation. Rows: i, f, g, o.
@@ -45,12 +48,15 @@ class _Buffers:
     def backward_buffers(self) -> dict[str, np.ndarray]:
         if self.backward is None:
             T, B, n_in, H, dtype = self.shape
+            chunk = min(T, max(1, CHUNK_BYTES // (B * 4 * H * np.dtype(dtype).itemsize)))
             self.backward = {
                 "dZ": np.empty((T, B, 4 * H), dtype),  # dL/dZ, every step
-                "D": np.empty((B, 4 * H), dtype),  # activation derivatives of one step
+                "E": np.empty((chunk, B, 4 * H), dtype),  # dZ / (dC, dC, dC, dh), a chunk of steps
+                "GoDtanh": np.empty((chunk, B, H), dtype),  # Go ⊙ (1 - tanh²C): how h_t moves C_t
                 "dC": np.empty((B, H), dtype),
                 "dh": np.empty((B, H), dtype),
                 "dX": np.empty((T, B, n_in), dtype),
+                "ones": np.ones(T * B, dtype),
             }
         return self.backward
 
@@ -100,12 +106,14 @@ class LSTMLayer:
         H = self.hidden_size
         p = self.params
         buf = self._buffers_for(T, B, X.dtype)
-        W_ih = p["weight_ih"] * self._row_scale  # σ gates' rows halved (see _GATE_SCALE)
-        W_hh_T = (p["weight_hh"] * self._row_scale).T  # (H, 4H)
+        # σ gates' rows halved (see _GATE_SCALE); transposed copies, since BLAS multiplies by a
+        # contiguous right-hand matrix about 10 % faster than by a transposed view.
+        W_ih_T = np.ascontiguousarray((p["weight_ih"] * self._row_scale).T)  # (in, 4H)
+        W_hh_T = np.ascontiguousarray((p["weight_hh"] * self._row_scale).T)  # (H, 4H)
         bias = (p["bias_ih"] + p["bias_hh"]) * self._row_scale[:, 0]
         G = buf.G
         # One input projection for all time steps; the loop adds only the recurrent part.
-        np.matmul(X.reshape(T * B, -1), W_ih.T, out=G.reshape(T * B, 4 * H))
+        np.matmul(X.reshape(T * B, -1), W_ih_T, out=G.reshape(T * B, 4 * H))
         G += bias
         gates = G.reshape(T, B, 4, H)
         Hs, Cs, tanhC, step, tmp = buf.Hs, buf.Cs, buf.tanhC, buf.step, buf.tmp
@@ -140,48 +148,64 @@ class LSTMLayer:
         T, B, _ = X.shape
         H = self.hidden_size
         b = buf.backward_buffers()
-        dZ, D, dC, dh, tmp = b["dZ"], b["D"], b["dC"], b["dh"], buf.tmp
+        dZ, E, GoDtanh, dC, dh, tmp = b["dZ"], b["E"], b["GoDtanh"], b["dC"], b["dh"], buf.tmp
         G, Cs, tanhC = buf.G, buf.Cs, buf.tanhC
         gates = G.reshape(T, B, 4, H)
-        Dg = D.reshape(B, 4, H)[:, 2]
+        W_hh = self.params["weight_hh"]
         dC.fill(0.0)
         if dh_last is not None:
             dh[...] = dh_last
         else:
             dh.fill(0.0)
-        W_hh = self.params["weight_hh"]
-        for t in reversed(range(T)):
-            if dHs is not None:
-                dh += dHs[t]
-            Gt, dZt = gates[t], dZ[t].reshape(B, 4, H)
-            # Activation derivatives of this step, while its gates are in cache:
-            # σ' = s - s², tanh' = 1 - g².
-            np.multiply(G[t], G[t], out=D)
-            np.subtract(G[t], D, out=D)
-            np.multiply(Gt[:, 2], Gt[:, 2], out=Dg)
-            np.subtract(1.0, Dg, out=Dg)
-            # dL/dC_t: from h_t through Go ⊙ tanh'(C_t), and from C_{t+1} through its forget gate
-            np.multiply(tanhC[t], tanhC[t], out=tmp)
-            np.subtract(1.0, tmp, out=tmp)
-            tmp *= Gt[:, 3]
-            tmp *= dh
-            dC += tmp
-            np.multiply(dC, Gt[:, 2], out=dZt[:, 0])  # dL/dGi = dC ⊙ Cc
-            np.multiply(dC, Cs[t], out=dZt[:, 1])  # dL/dGf = dC ⊙ C_{t-1}
-            np.multiply(dC, Gt[:, 0], out=dZt[:, 2])  # dL/dCc = dC ⊙ Gi
-            np.multiply(dh, tanhC[t], out=dZt[:, 3])  # dL/dGo = dh ⊙ tanh C_t
-            dZ[t] *= D  # through the activations: dL/dZ_t
-            dC *= Gt[:, 1]  # on to C_{t-1}
-            np.matmul(dZ[t], W_hh, out=dh)  # on to h_{t-1}
+        chunk = len(E)
+        for end in range(T, 0, -chunk):
+            start = max(0, end - chunk)
+            _backward_factors(G[start:end], Cs[start:end], tanhC[start:end], E, GoDtanh)
+            for t in reversed(range(start, end)):
+                k = t - start
+                if dHs is not None:
+                    dh += dHs[t]
+                # dL/dC_t: from h_t through Go ⊙ tanh'(C_t), and from C_{t+1} through its forget gate
+                np.multiply(dh, GoDtanh[k], out=tmp)
+                dC += tmp
+                dZt, Ek = dZ[t].reshape(B, 4, H), E[k].reshape(B, 4, H)
+                np.multiply(Ek[:, :3], dC[:, None, :], out=dZt[:, :3])  # i, f, g: all driven by dC
+                np.multiply(Ek[:, 3], dh, out=dZt[:, 3])  # o: driven by dh
+                dC *= gates[t, :, 1]  # on to C_{t-1}
+                np.matmul(dZ[t], W_hh, out=dh)  # on to h_{t-1}
         # Weight gradients as whole-sequence matrix products, not sums of per-step ones.
         dZ2 = dZ.reshape(T * B, 4 * H)
         g = self.grads
         np.matmul(dZ2.T, X.reshape(T * B, -1), out=g["weight_ih"])
         np.matmul(dZ2.T, buf.Hs[:-1].reshape(T * B, H), out=g["weight_hh"])
-        np.sum(dZ2, axis=0, out=g["bias_ih"])
+        np.matmul(b["ones"], dZ2, out=g["bias_ih"])  # the sum over rows, as a BLAS product (4× np.sum)
         g["bias_hh"][...] = g["bias_ih"]
         if not input_grad:
             return None
         dX = b["dX"]
         np.matmul(dZ2, self.params["weight_ih"], out=dX.reshape(T * B, -1))
         return dX
+
+
+def _backward_factors(G: np.ndarray, C_prev: np.ndarray, tanhC: np.ndarray, E: np.ndarray, GoDtanh: np.ndarray) -> None:
+    """For n steps (G: (n, B, 4H)), what turns dC and dh into dL/dZ, none of it recurrent.
+
+    E ← activation derivative × what the gate multiplies in the forward pass:
+        i: σ'(Z_i) ⊙ Cc,  f: σ'(Z_f) ⊙ C_{t-1},  g: tanh'(Z_g) ⊙ Gi,  o: σ'(Z_o) ⊙ tanh C_t
+    so dL/dZ = E ⊙ (dC, dC, dC, dh). GoDtanh ← Go ⊙ (1 - tanh² C_t). Uses only E[:n], GoDtanh[:n].
+    """
+    n, _, four_h = G.shape
+    H = four_h // 4
+    E, GoDtanh = E[:n], GoDtanh[:n]
+    gates, Ev = G.reshape(n, -1, 4, H), E.reshape(n, -1, 4, H)
+    np.multiply(G, G, out=E)
+    np.subtract(G, E, out=E)  # σ' = s - s²
+    np.multiply(gates[:, :, 2], gates[:, :, 2], out=Ev[:, :, 2])
+    np.subtract(1.0, Ev[:, :, 2], out=Ev[:, :, 2])  # tanh' = 1 - g²
+    Ev[:, :, 0] *= gates[:, :, 2]
+    Ev[:, :, 1] *= C_prev
+    Ev[:, :, 2] *= gates[:, :, 0]
+    Ev[:, :, 3] *= tanhC
+    np.multiply(tanhC, tanhC, out=GoDtanh)
+    np.subtract(1.0, GoDtanh, out=GoDtanh)
+    GoDtanh *= gates[:, :, 3]
