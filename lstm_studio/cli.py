@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from lstm_studio.training import (
     COMPLETED,
+    CSV_TASK,
     EARLY_STOPPED,
     FAILED,
     STOPPED,
@@ -33,7 +34,6 @@ from lstm_studio.weights import WeightsError, load_weights, save_weights
 
 PROG = "lstm-studio"
 EXIT_FAILURE, EXIT_USAGE = 1, 2
-CSV_TASK = "csv"
 
 
 class UsageError(Exception):
@@ -80,9 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a model on a task and save its weights")
-    t.add_argument("--task", required=True, choices=[*TASKS, CSV_TASK], help="what to learn")
+    t.add_argument("--task", required=True, choices=list(TASKS), help="what to learn")
     t.add_argument("--csv", metavar="FILE", help="CSV file (task csv)")
-    t.add_argument("--column", metavar="NAME", help="CSV column to learn (task csv)")
+    t.add_argument("--column", metavar="NAME", help="CSV column to learn (task csv; 1, 2, … without a header)")
+    t.add_argument("--time-column", metavar="NAME", help="CSV column with the time of each row (optional)")
+    t.add_argument("--horizon", type=int, help="values to predict after each window (series tasks, default 1)")
+    t.add_argument(
+        "--difference",
+        action=argparse.BooleanOptionalAction,
+        help="learn the changes between values, for series with a trend (series tasks)",
+    )
     t.add_argument("--hidden", type=layer_sizes, metavar="32,32", help="LSTM layer sizes, bottom first")
     t.add_argument("--lr", type=number, help="Adam learning rate")
     t.add_argument("--epochs", type=int, help="passes over the training data")
@@ -114,9 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
 # ----- commands ----------------------------------------------------------------------------
 def experiment_from_args(args: argparse.Namespace) -> Experiment:
     """The task's defaults, overridden by every option the user gave."""
-    if args.task == CSV_TASK:
-        raise UsageError("the csv task is not available yet; choose next-number, pattern or sine")
+    series_only = {"--csv": args.csv, "--time-column": args.time_column, "--horizon": args.horizon,
+                   "--difference": args.difference}  # fmt: skip
+    if not TASKS[args.task].series:
+        given = [flag for flag, value in {**series_only, "--column": args.column}.items() if value is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} only apply to series tasks (sunspots, csv)")
+    if args.task != CSV_TASK and args.csv is not None:
+        raise UsageError("--csv applies to --task csv")
     chosen = {
+        "csv_path": args.csv,
+        "column": args.column,
+        "time_column": args.time_column,
+        "horizon": args.horizon,
+        "difference": args.difference,
         "hidden_sizes": args.hidden,
         "lr": args.lr,
         "epochs": args.epochs,
@@ -146,7 +164,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(out_dir):
         raise CommandError(f"cannot write {args.out}: folder {out_dir} does not exist")
-    data = experiment.make_dataset()
+    try:
+        data = experiment.make_dataset()
+    except ValueError as exc:  # CsvError, or a series too short for its windows
+        raise CommandError(str(exc)) from None
     model = experiment.make_model()
     progress = Progress(sys.stderr, experiment.train.epochs, interactive=sys.stderr.isatty())
     interrupted = []
@@ -235,15 +256,22 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Rebuild the recorded validation part and report the model on it, beside baselines."""
-    if args.csv or args.column:
-        raise UsageError("the csv task is not available yet")
     predictor, meta = _load(args.weights)
     try:
         experiment = Experiment.from_meta(meta)
         experiment.validate()
     except ValueError as exc:
         raise CommandError(f"{args.weights}: {exc}") from None
-    data = experiment.make_dataset()
+    if args.csv or args.column:
+        if not experiment.task_spec.series or experiment.task_spec.data_file:
+            raise UsageError("--csv and --column apply to weights trained on a CSV file (task csv)")
+        experiment = experiment.with_changes(
+            csv_path=args.csv or experiment.csv_path, column=args.column or experiment.column
+        )
+    try:
+        data = experiment.make_dataset()
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     result = evaluation_report(evaluate(predictor.model, data), data)
     if args.json:
         print(json.dumps(result))

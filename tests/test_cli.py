@@ -99,7 +99,8 @@ def run_main(capsys, *args) -> tuple[int, str]:
         (["--val-split", "1.5"], "val-split"),
         (["--val-split", "0"], "val-split"),
         (["--task", "weather"], "invalid choice"),
-        (["--task", "csv"], "not available yet"),
+        (["--task", "csv"], "needs a file"),
+        (["--task", "sine", "--horizon", "2"], "only apply to series tasks"),
     ],
 )
 def test_impossible_training_options_are_usage_errors(capsys, tmp_path, args, message):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstm_studio.training.csv_series import Series
 from lstm_studio.training.normalization import Normalizer
 from lstm_studio.training.tasks import CLASSIFICATION, Task, TaskSettings
 
@@ -24,6 +25,8 @@ class Dataset:
     val_windows: np.ndarray  # raw (N_val, T)
     val_targets: np.ndarray  # raw next values (N_val,) or class indices (N_val,)
     train_targets: np.ndarray  # raw, for baselines such as the training mean
+    series: Series | None = None  # the whole series, for series tasks
+    val_start: int = 0  # index in the series of the first validation target
 
     @property
     def is_classification(self) -> bool:
@@ -71,4 +74,39 @@ def make_dataset(task: Task, settings: TaskSettings, val_split: float, seed: int
         val_windows=windows[val],
         val_targets=targets[val],
         train_targets=targets[train],
+    )
+
+
+def make_series_dataset(
+    task: Task, settings: TaskSettings, series: Series, horizon: int, val_split: float, difference: bool
+) -> Dataset:
+    """Windows of ``seq_len`` values predicting the next ``horizon``, split in time: the last
+    ``val_split`` part of the windows is validation, and normalisation is fitted on the values
+    the training windows use, so nothing from the validation part leaks into training."""
+    T, values = settings.seq_len, series.values
+    n = len(values) - T - horizon + 1
+    if n < 2:
+        raise ValueError(
+            f"{series.path}: {len(values)} values in column {series.column!r} are too few for windows of "
+            f"{T} values and {horizon} to predict: at least {T + horizon + 1} are needed"
+        )
+    n_train, _ = split_sizes(n, val_split)
+    starts = np.arange(n)[:, None]
+    windows = values[starts + np.arange(T)]  # (n, T)
+    targets = values[starts + T + np.arange(horizon)]  # (n, horizon)
+    normalizer = Normalizer.fit_series(values[: n_train - 1 + T + horizon], difference)
+    train, val = slice(0, n_train), slice(n_train, n)
+    return Dataset(
+        task=task,
+        settings=settings,
+        normalizer=normalizer,
+        x_train=normalizer.encode(windows[train]),
+        y_train=normalizer.encode_target(targets[train], windows[train]),
+        x_val=normalizer.encode(windows[val]),
+        y_val=normalizer.encode_target(targets[val], windows[val]),
+        val_windows=windows[val],
+        val_targets=targets[val],
+        train_targets=targets[train],
+        series=series,
+        val_start=n_train + T,
     )

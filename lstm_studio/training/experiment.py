@@ -7,7 +7,8 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 
 from lstm_studio.core import DTYPES, LSTMModel
-from lstm_studio.training.dataset import Dataset, make_dataset, split_sizes
+from lstm_studio.training.csv_series import Series, read_series
+from lstm_studio.training.dataset import Dataset, make_dataset, make_series_dataset, split_sizes
 from lstm_studio.training.metrics import Evaluation
 from lstm_studio.training.tasks import Task, TaskSettings, get_task
 from lstm_studio.training.trainer import TrainConfig
@@ -23,6 +24,12 @@ class Experiment:
     dtype: str = "float64"
     val_split: float = 0.2
     train: TrainConfig = field(default_factory=TrainConfig)
+    # series tasks (a CSV column): where the data is and how it is windowed
+    csv_path: str = ""  # the csv task's file (the shipped tasks know their own)
+    column: str = ""
+    time_column: str = ""
+    horizon: int = 1  # values predicted after each window
+    difference: bool = False  # learn the changes between values, for series with a trend
 
     @classmethod
     def for_task(cls, name: str) -> Experiment:
@@ -35,6 +42,8 @@ class Experiment:
             hidden_sizes=d.hidden_sizes,
             val_split=d.val_split,
             train=TrainConfig(lr=d.lr, epochs=d.epochs, batch_size=d.batch_size, clip=d.clip, patience=d.patience),
+            column=task.column,
+            time_column=task.time_column,
         )
 
     def with_changes(self, **changes: object) -> Experiment:
@@ -61,19 +70,43 @@ class Experiment:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         if self.settings.seq_len < 2:
             raise ValueError(f"sequence length must be at least 2, got {self.settings.seq_len}")
-        if not (math.isfinite(self.settings.noise) and self.settings.noise >= 0):
-            raise ValueError(f"noise must be 0 or positive, got {self.settings.noise}")
-        split_sizes(self.settings.n_samples, self.val_split)
+        if self.task_spec.series:
+            if not self.series_path:
+                raise ValueError("the csv task needs a file (--csv FILE) and a column (--column NAME)")
+            if not self.column:
+                raise ValueError("the csv task needs a column (--column NAME)")
+            if self.horizon < 1:
+                raise ValueError(f"horizon must be at least 1, got {self.horizon}")
+            if not 0.0 < self.val_split < 1.0:
+                raise ValueError(f"val-split must lie strictly between 0 and 1, got {self.val_split}")
+        else:
+            if not (math.isfinite(self.settings.noise) and self.settings.noise >= 0):
+                raise ValueError(f"noise must be 0 or positive, got {self.settings.noise}")
+            split_sizes(self.settings.n_samples, self.val_split)
         self.train.validate()
 
-    def make_dataset(self) -> Dataset:
-        """The run's data, the same every time for the same experiment."""
-        return make_dataset(self.task_spec, self.settings, self.val_split, self.train.seed)
+    @property
+    def series_path(self) -> str:
+        """The CSV file a series task reads ('' for generated tasks)."""
+        return self.task_spec.data_path or self.csv_path
+
+    def read_series(self) -> Series:
+        """The series task's column (CsvError naming the line and column of any bad cell)."""
+        return read_series(self.series_path, self.column, self.time_column or None)
+
+    def make_dataset(self, series: Series | None = None) -> Dataset:
+        """The run's data, the same every time for the same experiment (and file)."""
+        task = self.task_spec
+        if task.series:
+            series = series if series is not None else self.read_series()
+            return make_series_dataset(task, self.settings, series, self.horizon, self.val_split, self.difference)
+        return make_dataset(task, self.settings, self.val_split, self.train.seed)
 
     def make_model(self) -> LSTMModel:
         """Fresh weights drawn from the experiment's seed."""
         task = self.task_spec
-        return LSTMModel(1, self.hidden_sizes, task.output_size, task.loss, self.train.seed, DTYPES[self.dtype])
+        outputs = self.horizon if task.series else task.output_size
+        return LSTMModel(1, self.hidden_sizes, outputs, task.loss, self.train.seed, DTYPES[self.dtype])
 
     def to_meta(self) -> dict:
         """The JSON record of this experiment (without the model part and metrics)."""
@@ -84,6 +117,13 @@ class Experiment:
             "val_split": self.val_split,
             "seed": self.train.seed,
             "training": asdict(self.train),
+            "series": {
+                "csv": self.csv_path,
+                "column": self.column,
+                "time_column": self.time_column,
+                "horizon": self.horizon,
+                "difference": self.difference,
+            },
         }
 
     @classmethod
@@ -91,6 +131,7 @@ class Experiment:
         """Inverse of ``to_meta`` (the model part supplies the layer sizes and dtype)."""
         try:
             model = meta["model"]
+            series = meta.get("series") or {}
             return cls(
                 task=str(meta["task"]),
                 settings=TaskSettings(**meta["task_settings"]),
@@ -98,6 +139,11 @@ class Experiment:
                 dtype=str(model["dtype"]),
                 val_split=float(meta["val_split"]),
                 train=TrainConfig(**meta["training"]),
+                csv_path=str(series.get("csv", "")),
+                column=str(series.get("column", "")),
+                time_column=str(series.get("time_column", "")),
+                horizon=int(series.get("horizon", 1)),
+                difference=bool(series.get("difference", False)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"the weights file does not record its experiment: {exc}") from exc

@@ -20,7 +20,7 @@ class Evaluation:
     loss: float
     predictions: np.ndarray  # raw next values (N,), or predicted class indices (N,)
     targets: np.ndarray  # raw next values (N,), or true class indices (N,)
-    rmse: float | None = None  # regression, raw units
+    rmse: float | None = None  # regression, raw units, over every predicted step
     mae: float | None = None
     accuracy: float | None = None  # classification
     confusion: np.ndarray | None = None  # (K, K): rows true class, columns predicted
@@ -62,12 +62,13 @@ def evaluate(model: LSTMModel, data: Dataset) -> Evaluation:
             confusion=confusion_matrix(data.y_val, pred, model.output_size),
         )
     loss, _ = mse(outputs, data.y_val.astype(outputs.dtype))
-    raw = data.normalizer.decode(outputs, data.val_windows)[:, 0]
-    err = raw - data.val_targets
+    raw = data.normalizer.decode(outputs, data.val_windows)  # (N, horizon)
+    targets = np.asarray(data.val_targets, dtype=np.float64).reshape(raw.shape)
+    err = raw - targets
     return Evaluation(
         loss=loss,
-        predictions=raw,
-        targets=np.asarray(data.val_targets, dtype=np.float64),
+        predictions=raw[:, 0],
+        targets=targets[:, 0],
         rmse=float(np.sqrt(np.mean(err**2))),
         mae=float(np.mean(np.abs(err))),
     )
@@ -77,8 +78,8 @@ def baselines(data: Dataset) -> dict[str, float]:
     """RMSE of two forecasts that need no learning, on the same validation windows:
     repeat the last value (persistence) and always say the training mean.
     """
-    targets = np.asarray(data.val_targets, dtype=np.float64)
-    persistence = data.val_windows[:, -1] - targets
+    targets = np.asarray(data.val_targets, dtype=np.float64).reshape(len(data.val_windows), -1)
+    persistence = data.val_windows[:, -1:] - targets
     mean = float(np.mean(data.train_targets)) - targets
     return {
         "persistence_rmse": float(np.sqrt(np.mean(persistence**2))),

@@ -9,16 +9,20 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Normalizer:
-    """Affine scaling of a window: ``(x - ref) / scale``, with ``ref`` either a fixed
-    ``offset`` or, when ``relative_to_last``, each window's own last value.
+    """Affine scaling of a window, ``(x - ref) / scale``, in one of three modes:
 
-    Relative scaling makes the network see the shape of a window, not its level, so a
-    model that learned the step of [0..9] knows it for [15..24] too.
+    - plain: ``ref`` is a fixed ``offset`` (the training mean);
+    - ``relative_to_last``: ``ref`` is each window's own last value, so the network sees the
+      shape of a window, not its level (a model that learned [0..9] knows [15..24] too);
+    - ``difference``: the network reads the changes between neighbouring values and predicts
+      the next changes, which are added back to the last value. For series with a trend,
+      whose later values lie outside anything seen in training.
     """
 
     offset: float = 0.0
     scale: float = 1.0
     relative_to_last: bool = False
+    difference: bool = False
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.offset) and np.isfinite(self.scale) and self.scale > 0):
@@ -32,24 +36,38 @@ class Normalizer:
             return cls(0.0, float(np.std(centred)) or 1.0, True)
         return cls(float(np.mean(windows)), float(np.std(windows)) or 1.0, False)
 
+    @classmethod
+    def fit_series(cls, values: np.ndarray, difference: bool = False) -> Normalizer:
+        """Statistics from the training part of a series (values or their changes)."""
+        data = np.diff(values) if difference else np.asarray(values)
+        return cls(float(np.mean(data)), float(np.std(data)) or 1.0, False, difference)
+
     def _reference(self, windows: np.ndarray) -> np.ndarray | float:
         return windows[:, -1:] if self.relative_to_last else self.offset
 
     def encode(self, windows: np.ndarray) -> np.ndarray:
-        """Raw windows (N, T) -> model inputs (N, T, 1)."""
+        """Raw windows (N, T) -> model inputs (N, T, 1), or (N, T - 1, 1) when differencing."""
         windows = np.asarray(windows, dtype=np.float64)
+        if self.difference:
+            return ((np.diff(windows, axis=1) - self.offset) / self.scale)[:, :, None]
         return ((windows - self._reference(windows)) / self.scale)[:, :, None]
 
     def encode_target(self, targets: np.ndarray, windows: np.ndarray) -> np.ndarray:
         """Raw next values (N,) or (N, O) -> model targets (N, O)."""
+        windows = np.asarray(windows, dtype=np.float64)
         targets = np.asarray(targets, dtype=np.float64).reshape(len(windows), -1)
+        if self.difference:
+            previous = np.concatenate([windows[:, -1:], targets[:, :-1]], axis=1)
+            return (targets - previous - self.offset) / self.scale
         return (targets - self._reference(windows)) / self.scale
 
     def decode(self, outputs: np.ndarray, windows: np.ndarray) -> np.ndarray:
         """Model outputs (N, O) -> raw values (N, O)."""
-        return np.asarray(outputs, dtype=np.float64) * self.scale + self._reference(
-            np.asarray(windows, dtype=np.float64)
-        )
+        outputs = np.asarray(outputs, dtype=np.float64)
+        windows = np.asarray(windows, dtype=np.float64)
+        if self.difference:
+            return windows[:, -1:] + np.cumsum(outputs * self.scale + self.offset, axis=1)
+        return outputs * self.scale + self._reference(windows)
 
     def to_meta(self) -> dict:
         """Plain JSON-able values for the weights file."""
@@ -59,6 +77,11 @@ class Normalizer:
     def from_meta(cls, meta: dict) -> Normalizer:
         """Inverse of ``to_meta``; raises ValueError on anything malformed."""
         try:
-            return cls(float(meta["offset"]), float(meta["scale"]), bool(meta["relative_to_last"]))
+            return cls(
+                float(meta["offset"]),
+                float(meta["scale"]),
+                bool(meta["relative_to_last"]),
+                bool(meta.get("difference", False)),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"bad normalisation record: {exc}") from exc

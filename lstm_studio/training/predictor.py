@@ -47,8 +47,9 @@ class Predictor:
     def predict(self, values: Sequence[float]) -> Prediction:
         """The model's answer for one raw sequence; ValueError if it is empty or not finite."""
         window = np.asarray(values, dtype=np.float64).reshape(1, -1)
-        if window.shape[1] < 1:
-            raise ValueError("give at least one value")
+        needed = 2 if self.normalizer.difference else 1
+        if window.shape[1] < needed:
+            raise ValueError(f"give at least {needed} value{'s' if needed > 1 else ''}")
         if not np.all(np.isfinite(window)):
             raise ValueError("every value must be a finite number")
         x = self.normalizer.encode(window)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+DATASETS = Path(__file__).resolve().parents[2] / "resources" / "datasets"
 REGRESSION = "regression"
 CLASSIFICATION = "classification"
+CSV_TASK = "csv"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class Task:
     relative_to_last: bool = False  # normalise each window against its own last value
     uses_noise: bool = True
     examples: tuple[tuple[float, ...], ...] = field(default=())
+    series: bool = False  # data read from a CSV column instead of generated
+    data_file: str = ""  # shipped CSV under resources/datasets (series tasks)
+    column: str = ""
+    time_column: str = ""
 
     @property
     def output_size(self) -> int:
@@ -60,6 +67,11 @@ class Task:
     def generate(self, settings: TaskSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Raw windows (N, T) and targets: next values (N,) or class indices (N,)."""
         return _GENERATORS[self.name](settings, rng)
+
+    @property
+    def data_path(self) -> str:
+        """Where a shipped series lives ('' for tasks without one)."""
+        return str(DATASETS / self.data_file) if self.data_file else ""
 
 
 def _next_number(s: TaskSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -137,6 +149,29 @@ TASKS: dict[str, Task] = {
             kind=REGRESSION,
             settings=TaskSettings(seq_len=20, n_samples=1000, noise=0.05),
             defaults=TrainingDefaults(hidden_sizes=(32,), lr=0.01, epochs=30, batch_size=32),
+        ),
+        Task(
+            name="sunspots",
+            title="Sunspots (real data)",
+            description="Yearly sunspot numbers 1700–2008 (NOAA): forecast next year's from the last 20.",
+            kind=REGRESSION,
+            settings=TaskSettings(seq_len=20, n_samples=0, noise=0.0),
+            defaults=TrainingDefaults(hidden_sizes=(32,), lr=0.01, epochs=60, batch_size=16, patience=15),
+            uses_noise=False,
+            series=True,
+            data_file="sunspots.csv",
+            column="SUNACTIVITY",
+            time_column="YEAR",
+        ),
+        Task(
+            name=CSV_TASK,
+            title="CSV file…",
+            description="Your own series: one numeric column of a CSV file, the next value from the last few.",
+            kind=REGRESSION,
+            settings=TaskSettings(seq_len=12, n_samples=0, noise=0.0),
+            defaults=TrainingDefaults(hidden_sizes=(32,), lr=0.01, epochs=60, batch_size=16, patience=15),
+            uses_noise=False,
+            series=True,
         ),
     )
 }
