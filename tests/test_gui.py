@@ -292,3 +292,68 @@ def test_export_before_training_says_why(window, tmp_path):
     assert not window.export_button.isEnabled()
     with pytest.raises(WeightsError, match="train or load a model first"):
         window.export_weights(tmp_path / "w.npz")
+
+
+def csv_file(tmp_path, name="series.csv", n=120):
+    values = 50 + 20 * np.sin(np.arange(n) / 3)
+    path = tmp_path / name
+    path.write_text("day,level\n" + "\n".join(f"{i},{v:.3f}" for i, v in enumerate(values)))
+    return path
+
+
+def open_csv(window, monkeypatch, path):
+    form = window.form
+    form.task_combo.setCurrentIndex(form.task_combo.findData("csv"))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    form.source_editor.open_button.click()
+
+
+def test_csv_task_picks_a_column_previews_trains_and_forecasts(qtbot, window, tmp_path, monkeypatch):
+    form = window.form
+    form.task_combo.setCurrentIndex(form.task_combo.findData("csv"))
+    assert not window.train_button.isEnabled() and "needs a file" in form.error_label.text()
+    assert not form.samples_spin.isVisibleTo(window) and form.source_editor.isVisibleTo(window)
+    open_csv(window, monkeypatch, csv_file(tmp_path))
+    editor = form.source_editor
+    assert [editor.column_combo.itemText(i) for i in range(editor.column_combo.count())] == ["day", "level"]
+    assert editor.column_combo.currentText() == "level"
+    editor.time_combo.setCurrentText("day")
+    assert len(form.preview.curve.getData()[1]) == 120
+    form.epochs_spin.setValue(5)
+    train(qtbot, window)
+    assert window.detail_plot.series_mode
+    x_future, future = window.detail_plot.future_curve.getData()
+    assert len(future) == 13 and x_future[0] == 119  # joined to the last day, then 12 days ahead
+    actual = window.detail_plot.actual_curve.getData()[1]
+    assert len(actual) == len(window.data.x_val)
+    assert "RMSE of repeating the last value" in window.metrics_label.text()
+    path = window.export_weights(tmp_path / "csv.npz")
+    meta = load_weights(path)[1]
+    assert meta["series"]["column"] == "level" and meta["series"]["time_column"] == "day"
+    assert meta["series"]["csv"] == str(tmp_path / "series.csv")
+
+
+def test_a_bad_csv_is_explained_and_cannot_be_trained(window, tmp_path, monkeypatch):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("v\n1\n2\noops\n4\n")
+    open_csv(window, monkeypatch, bad)
+    assert "line 4, column 'v': 'oops' is not a number" in window.form.error_label.text()
+    assert not window.train_button.isEnabled()
+    short = csv_file(tmp_path, "short.csv", n=8)
+    open_csv(window, monkeypatch, short)
+    assert "too few" in window.form.error_label.text()
+
+
+def test_sunspots_task_shows_its_data_and_settings_come_back(qtbot, settings_path, tmp_path, monkeypatch):
+    first = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
+    qtbot.addWidget(first)
+    open_csv(first, monkeypatch, csv_file(tmp_path))
+    first.form.difference_check.setChecked(True)
+    first.close()
+    second = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    experiment = second.form.experiment()
+    assert experiment.task == "csv" and experiment.column == "level" and experiment.difference
+    second.form.task_combo.setCurrentIndex(second.form.task_combo.findData("sunspots"))
+    assert not second.form.source_editor.isVisibleTo(second)
+    assert len(second.form.preview.curve.getData()[1]) == 309

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 from lstm_studio.core import LSTMModel
 from lstm_studio.gui.plots import DetailPlot, GradientPlot, LossPlot, PredictionPlot
 from lstm_studio.gui.runner import TrainingRunner
+from lstm_studio.gui.series_source import series_axis
 from lstm_studio.gui.settings_form import SettingsForm
 from lstm_studio.gui.status import StatusPanel, format_seconds
 from lstm_studio.gui.try_it import TryItBox
@@ -42,8 +44,10 @@ from lstm_studio.training import (
     RunEnd,
     experiment_from_json,
     experiment_to_json,
+    forecast,
     run_meta,
 )
+from lstm_studio.training.metrics import baselines
 from lstm_studio.weights import WeightsError, load_weights, save_weights
 
 REDRAW_MS = 100  # the redraw timer's tick
@@ -89,7 +93,8 @@ class MainWindow(QMainWindow):
         self.form = SettingsForm()
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(self.form)
-        scroll.setMinimumWidth(300)
+        scroll.setMinimumWidth(340)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         self.train_button = _button("Train", "trainButton", "train the model (continues from the current weights)")
         self.train_button.setShortcut(QKeySequence("Ctrl+Return"))
@@ -136,6 +141,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(scroll)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
+        splitter.setSizes([360, 1000])
         self.setCentralWidget(splitter)
         self.status_panel = StatusPanel()
         self.statusBar().addPermanentWidget(self.status_panel)
@@ -178,6 +184,8 @@ class MainWindow(QMainWindow):
             return
         if self.model is None or not self._fits_model(experiment):
             self.reset_model()
+            if self.model is None or not self._fits_model(experiment):
+                return  # reset_model said why
         self.run_experiment = experiment
         self.preview_model = self._copy_model()
         self.try_it.set_predictor(self._predictor(self.preview_model))
@@ -202,7 +210,12 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             self.show_message(str(exc), error=True)
             return
-        self._adopt(experiment.make_model(), experiment, experiment.make_dataset())
+        try:
+            data = experiment.make_dataset(self.form.series())
+        except ValueError as exc:  # an unreadable CSV, or a series too short for its windows
+            self.show_message(str(exc), error=True)
+            return
+        self._adopt(experiment.make_model(), experiment, data)
         self.show_message("new model with random weights")
 
     def export_weights(self, path: str | Path) -> Path:
@@ -226,11 +239,12 @@ class MainWindow(QMainWindow):
             model, meta = load_weights(path)
             experiment = Experiment.from_meta(meta)
             experiment.validate()
+            data = experiment.make_dataset()
         except (WeightsError, ValueError) as exc:
             self.show_message(f"could not load {Path(path).name}: {exc}", error=True)
             return False
         self.form.set_experiment(experiment)
-        self._adopt(model, experiment, experiment.make_dataset())
+        self._adopt(model, experiment, data)
         metrics = meta.get("metrics", {})
         self.train_loss = metrics.get("train_loss")
         self.metrics_label.setText(self._metrics_text(metrics))
@@ -268,14 +282,15 @@ class MainWindow(QMainWindow):
         self.redraw_timer.stop()
         self.pause_button.setChecked(False)
         self.epochs_done += result.epochs_run
-        if result.evaluation is not None:
-            self.evaluation, self.train_loss = result.evaluation, result.train_loss
-            self.metrics_label.setText(
-                self._metrics_text({"train_loss": result.train_loss, **result.evaluation.summary()})
-            )
-            self._show_detail(result.evaluation)
         self.preview_model = None
         self.try_it.set_predictor(self._predictor(self.model))
+        if result.evaluation is not None:
+            self.evaluation, self.train_loss = result.evaluation, result.train_loss
+            metrics = {"train_loss": result.train_loss, **result.evaluation.summary()}
+            if result.evaluation.rmse is not None:
+                metrics.update(baselines(self.data))
+            self.metrics_label.setText(self._metrics_text(metrics))
+            self._show_detail(result.evaluation, with_forecast=True)
         self._redraw(force=True)
         took = format_seconds(result.elapsed)
         if result.status == FAILED:
@@ -294,7 +309,7 @@ class MainWindow(QMainWindow):
             self.show_message("paused: Resume goes on, Stop ends the run" if paused else "training")
 
     def _on_try_it_answered(self, values: list[float], prediction: Prediction) -> None:
-        if prediction.label is None:
+        if prediction.label is None and not self.detail_plot.series_mode:
             self.detail_plot.show_sequence(values, prediction.values[0], None, "your sequence (Try it)")
             self.detail_plot.refresh()
 
@@ -321,12 +336,14 @@ class MainWindow(QMainWindow):
     def _fits_model(self, experiment: Experiment) -> bool:
         """Whether the current model and data were built from the same task, data and layers."""
         built = self.model_experiment
-        return built is not None and (
-            experiment.task, experiment.settings, experiment.hidden_sizes, experiment.dtype,
-            experiment.val_split, experiment.train.seed,
-        ) == (
-            built.task, built.settings, built.hidden_sizes, built.dtype, built.val_split, built.train.seed,
-        )  # fmt: skip
+
+        def what_the_model_and_data_depend_on(e: Experiment) -> tuple:
+            return (e.task, e.settings, e.hidden_sizes, e.dtype, e.val_split, e.train.seed, e.csv_path, e.column,
+                    e.time_column, e.horizon, e.difference)  # fmt: skip
+
+        return built is not None and what_the_model_and_data_depend_on(experiment) == (
+            what_the_model_and_data_depend_on(built)
+        )
 
     def _adopt(self, model: LSTMModel, experiment: Experiment, data: Dataset) -> None:
         """Make ``model`` the current one, with empty plots sized for it."""
@@ -337,7 +354,7 @@ class MainWindow(QMainWindow):
         self.gradient_plot.set_layers(names)
         self.gradient_plot.set_clip(experiment.train.clip)
         self.prediction_plot.set_classification(data.is_classification)
-        self.detail_plot.set_classes(data.task.classes)
+        self.detail_plot.set_classes(data.task.classes, series=data.series is not None)
         self.status_panel.reset()
         self.metrics_label.setText("")
         self.try_it.set_predictor(self._predictor(model))
@@ -351,14 +368,31 @@ class MainWindow(QMainWindow):
         if self.prediction_plot.classification:
             self.prediction_plot.axes.set_end(end)
 
-    def _show_detail(self, evaluation: Evaluation) -> None:
+    def _show_detail(self, evaluation: Evaluation, with_forecast: bool = False) -> None:
         if evaluation.confusion is not None:
             self.detail_plot.show_confusion(evaluation.confusion)
+        elif self.data is not None and self.data.series is not None:
+            self._show_forecast(evaluation, with_forecast)
         elif self.try_it.values() is None and self.data is not None:
             self.detail_plot.show_sequence(
                 self.data.val_windows[0], float(evaluation.predictions[0]), float(evaluation.targets[0]),
                 "validation window 1",
             )  # fmt: skip
+
+    def _show_forecast(self, evaluation: Evaluation, with_forecast: bool) -> None:
+        """Validation part, one-step predictions and (after a run) a forecast beyond the data."""
+        data = self.data
+        x = series_axis(data.series)
+        x_val = x[data.val_start : data.val_start + len(evaluation.targets)]
+        x_future, future = np.array([]), np.array([])
+        predictor = self._predictor(self.model)
+        if with_forecast and predictor is not None:
+            steps = max(data.settings.seq_len, 10)
+            ahead = forecast(predictor, data.series.values, data.settings.seq_len, steps)
+            step = x[-1] - x[-2] if len(x) > 1 else 1.0
+            x_future = x[-1] + step * np.arange(0, steps + 1)
+            future = np.concatenate([data.series.values[-1:], ahead])  # joined to the last real value
+        self.detail_plot.show_forecast(x_val, evaluation.targets, evaluation.predictions, x_future, future)
 
     def _predictor(self, model: LSTMModel | None) -> Predictor | None:
         if model is None or self.data is None:
@@ -374,7 +408,8 @@ class MainWindow(QMainWindow):
     @staticmethod
     def _metrics_text(metrics: dict) -> str:
         names = {"train_loss": "train loss", "val_loss": "val loss", "val_accuracy": "val accuracy",
-                 "val_rmse": "val RMSE", "val_mae": "val MAE"}  # fmt: skip
+                 "val_rmse": "val RMSE", "val_mae": "val MAE", "persistence_rmse": "RMSE of repeating the last value",
+                 "mean_rmse": "RMSE of the training mean"}  # fmt: skip
         parts = []
         for key, label in names.items():
             value = metrics.get(key)

@@ -325,6 +325,10 @@ class DetailPlot(Plot):
         self.pred_point = pg.ScatterPlotItem(size=13, symbol="x", brush=pg.mkBrush("#d62728"), pen=None)
         self.addItem(self.true_point)
         self.addItem(self.pred_point)
+        self.actual_curve = self.plot(pen=pg.mkPen(TRAIN_COLOR, width=2), name="actual")
+        self.one_step_curve = self.plot(pen=pg.mkPen(VAL_COLOR, width=2), name="one step ahead")
+        self.future_curve = self.plot(pen=pg.mkPen("#d62728", width=2, style=Qt.PenStyle.DashLine), name="forecast")
+        self.forecast_x = ExpandingRange()
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.addItem(self.image)
@@ -332,15 +336,22 @@ class DetailPlot(Plot):
         self.y_range = ExpandingRange()
         self.caption = ""
         self.classes: list[str] = []
+        self.series_mode = False
         self._pending: tuple | None = None
         self.set_classes([])
 
-    def set_classes(self, classes: Sequence[str]) -> None:
-        """Confusion-matrix mode for these classes, or sequence mode when empty."""
+    def set_classes(self, classes: Sequence[str], series: bool = False) -> None:
+        """Confusion-matrix mode for these classes; else forecast mode for a series task, or
+        sequence mode."""
         self.classes = list(classes)
         matrix_mode = bool(classes)
+        self.series_mode = series and not matrix_mode
         for item in (self.sequence_curve, self.true_point, self.pred_point):
-            item.setVisible(not matrix_mode)
+            item.setVisible(not matrix_mode and not self.series_mode)
+        for item in (self.actual_curve, self.one_step_curve, self.future_curve):
+            item.setVisible(self.series_mode)
+            item.setData([], [])
+        self.forecast_x.reset()
         self.image.setVisible(matrix_mode)
         for label in self.cell_labels:
             self.removeItem(label)
@@ -368,14 +379,23 @@ class DetailPlot(Plot):
             item.getAxis("bottom").setTicks(None)
             item.getAxis("left").setTicks(None)
             self._set_caption("")
-            self.setLabel("bottom", "step")
+            self.setLabel("bottom", "time" if self.series_mode else "step")
             self.setLabel("left", "value")
+            if self.series_mode:
+                self.setTitle("actual · one step ahead · forecast beyond the data", color="#333", size="10pt")
         self._pending = None
 
     def show_sequence(self, values: Sequence[float], predicted: float | None, true: float | None,
                       caption: str) -> None:  # fmt: skip
         """A sequence with its predicted (and, when known, true) next value."""
         self._pending = ("sequence", np.asarray(values, dtype=float), predicted, true, caption)
+
+    def show_forecast(
+        self, x: np.ndarray, actual: np.ndarray, one_step: np.ndarray, x_future: np.ndarray, future: np.ndarray
+    ) -> None:
+        """The validation part of a series, the model's one-step predictions of it, and a
+        forecast beyond the end of the data (empty until a run has ended)."""
+        self._pending = ("forecast", x, actual, one_step, x_future, future)
 
     def show_confusion(self, matrix: np.ndarray) -> None:
         """Counts of (true, predicted) class pairs."""
@@ -387,6 +407,17 @@ class DetailPlot(Plot):
             return False
         kind, *rest = self._pending
         self._pending = None
+        if kind == "forecast":
+            x, actual, one_step, x_future, future = rest
+            self.actual_curve.setData(x, actual)
+            self.one_step_curve.setData(x, one_step)
+            self.future_curve.setData(x_future, future)
+            changed_x = self.forecast_x.include(np.concatenate([x, x_future]))
+            if changed_x:
+                self.setXRange(self.forecast_x.low, self.forecast_x.high, padding=0.02)
+            if self.y_range.include(np.concatenate([actual, one_step, future])) or changed_x:
+                self.setYRange(self.y_range.low, self.y_range.high, padding=0.05)
+            return True
         if kind == "confusion":
             (matrix,) = rest
             self.image.setImage(matrix.astype(float), levels=(0, max(1, matrix.max())))

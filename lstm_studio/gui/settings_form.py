@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -15,8 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lstm_studio.gui.series_source import SeriesPreview, SeriesSourceEditor
 from lstm_studio.gui.widgets import LayerSizesEditor, LogSpinBox
-from lstm_studio.training import TASKS, Experiment
+from lstm_studio.training import CSV_TASK, TASKS, CsvError, Experiment, Series
 
 
 def _spin(name: str, low: int, high: int, tip: str, special: str = "") -> QSpinBox:
@@ -50,6 +52,14 @@ class SettingsForm(QWidget):
         self.samples_spin = _spin("samplesSpin", 10, 100_000, "windows generated, training and validation")
         self.samples_spin.setSingleStep(100)
         self.noise_spin = _double("noiseSpin", 0.0, 10.0, 0.05, 3, "standard deviation of noise added to inputs")
+        self.source_editor = SeriesSourceEditor()
+        self.preview = SeriesPreview()
+        self.horizon_spin = _spin("horizonSpin", 1, 50, "values predicted after each window")
+        self.difference_check = QCheckBox("learn the changes between values", objectName="differenceCheck")
+        self.difference_check.setToolTip(
+            "for series with a trend: the network predicts the next change, which is added to the last value"
+        )
+        self._series_cache: dict[tuple[str, str, str], Series | str] = {}
         # Model
         self.layers_editor = LayerSizesEditor()
         self.dtype_combo = QComboBox(objectName="dtypeCombo")
@@ -81,6 +91,10 @@ class SettingsForm(QWidget):
         self.task_form.addRow("Sequence length", self.seq_len_spin)
         self.task_form.addRow("Samples", self.samples_spin)
         self.task_form.addRow("Noise", self.noise_spin)
+        self.task_form.addRow(self.source_editor)
+        self.task_form.addRow(self.preview)
+        self.task_form.addRow("Horizon", self.horizon_spin)
+        self.task_form.addRow("Differencing", self.difference_check)
         model_form = QFormLayout()
         model_form.addRow("LSTM layers", self.layers_editor)
         model_form.addRow("Precision", self.dtype_combo)
@@ -107,6 +121,8 @@ class SettingsForm(QWidget):
             spin.valueChanged.connect(self._on_edited)
         self.dtype_combo.currentIndexChanged.connect(self._on_edited)
         self.layers_editor.changed.connect(self._on_edited)
+        self.difference_check.toggled.connect(self._on_edited)
+        self.source_editor.changed.connect(self._on_edited)
 
     # ----- reading and writing -----------------------------------------------------------------
     def experiment(self) -> Experiment:
@@ -124,11 +140,37 @@ class SettingsForm(QWidget):
             val_split=self.val_split_spin.value(),
             patience=self.patience_spin.value(),
             seed=self.seed_spin.value(),
+            horizon=self.horizon_spin.value(),
+            difference=self.difference_check.isChecked(),
+            **self._source_changes(),
         )
+
+    def _source_changes(self) -> dict[str, str]:
+        if self.task_combo.currentData() != CSV_TASK:
+            return {}
+        path, column, time_column = self.source_editor.source()
+        return {"csv_path": path, "column": column, "time_column": time_column}
+
+    def series(self) -> Series | None:
+        """The chosen series task's data (read once per file and column), or None."""
+        experiment = self.experiment()
+        if not experiment.task_spec.series or not experiment.series_path or not experiment.column:
+            return None
+        cached = self._read_series(experiment)
+        return cached if isinstance(cached, Series) else None
+
+    def _read_series(self, experiment: Experiment) -> Series | str:
+        key = (experiment.series_path, experiment.column, experiment.time_column)
+        if key not in self._series_cache:
+            try:
+                self._series_cache[key] = experiment.read_series()
+            except CsvError as exc:
+                self._series_cache[key] = str(exc)
+        return self._series_cache[key]
 
     def set_experiment(self, experiment: Experiment) -> None:
         """Show ``experiment`` in every field."""
-        widgets = [self.task_combo, self.layers_editor, self.dtype_combo, *self._spins()]
+        widgets = [self.task_combo, self.layers_editor, self.dtype_combo, self.difference_check, *self._spins()]
         for widget in widgets:
             widget.blockSignals(True)
         try:
@@ -146,9 +188,13 @@ class SettingsForm(QWidget):
             self.val_split_spin.setValue(experiment.val_split)
             self.patience_spin.setValue(t.patience)
             self.seed_spin.setValue(t.seed)
+            self.horizon_spin.setValue(experiment.horizon)
+            self.difference_check.setChecked(experiment.difference)
         finally:
             for widget in widgets:
                 widget.blockSignals(False)
+        if experiment.task == CSV_TASK:
+            self.source_editor.set_source(experiment.csv_path, experiment.column, experiment.time_column)
         self._show_task(experiment.task)
         self._on_edited()
 
@@ -158,14 +204,27 @@ class SettingsForm(QWidget):
 
     def problem(self) -> str:
         """Why the current settings cannot run, or '' when they can."""
+        experiment = self.experiment()
+        if experiment.task == CSV_TASK and self.source_editor.error:
+            return self.source_editor.error
         try:
-            self.experiment().validate()
+            experiment.validate()
         except ValueError as exc:
             return str(exc)
+        if experiment.task_spec.series:
+            series = self._read_series(experiment)
+            if isinstance(series, str):
+                return series
+            needed = experiment.settings.seq_len + experiment.horizon + 1
+            if len(series.values) < needed:
+                return (
+                    f"{len(series.values)} values are too few for windows of {experiment.settings.seq_len} "
+                    f"and a horizon of {experiment.horizon}: at least {needed} are needed"
+                )
         return ""
 
     def _spins(self) -> list[QSpinBox | QDoubleSpinBox]:
-        return [self.seq_len_spin, self.samples_spin, self.noise_spin, self.lr_spin, self.batch_spin,
+        return [self.seq_len_spin, self.samples_spin, self.noise_spin, self.horizon_spin, self.lr_spin, self.batch_spin,
                 self.epochs_spin, self.clip_spin, self.val_split_spin, self.patience_spin, self.seed_spin]  # fmt: skip
 
     # ----- reactions --------------------------------------------------------------------------
@@ -177,8 +236,13 @@ class SettingsForm(QWidget):
         task = TASKS[name]
         self.task_description.setText(task.description)
         self.task_form.setRowVisible(self.noise_spin, task.uses_noise)
+        self.task_form.setRowVisible(self.samples_spin, not task.series)
+        for widget in (self.preview, self.horizon_spin, self.difference_check):
+            self.task_form.setRowVisible(widget, task.series)
+        self.task_form.setRowVisible(self.source_editor, name == CSV_TASK)
 
     def _on_edited(self) -> None:
+        self.preview.show_series(self.series())
         problem = self.problem()
         self.error_label.setText(problem)
         self.error_label.setVisible(bool(problem))

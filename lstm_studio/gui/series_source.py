@@ -1,0 +1,107 @@
+"""Choosing a CSV file and its column for the csv task, and a preview of the chosen series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QWidget
+
+from lstm_studio.training import CsvError, Series, read_columns
+
+NO_TIME_COLUMN = "(none)"
+
+
+class SeriesSourceEditor(QWidget):
+    """File, value column and optional time column of the csv task."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path_edit = QLineEdit(objectName="csvPathEdit", readOnly=True, placeholderText="no file chosen")
+        self.open_button = QPushButton("Open CSV…", objectName="openCsvButton")
+        self.open_button.setToolTip("a CSV file (comma, semicolon or tab separated, header row or not)")
+        self.column_combo = QComboBox(objectName="csvColumnCombo")
+        self.column_combo.setToolTip("the column of numbers to learn")
+        self.time_combo = QComboBox(objectName="timeColumnCombo")
+        self.time_combo.setToolTip("optional: the column that says when each row was measured (the x axis)")
+        file_row = QHBoxLayout()
+        file_row.addWidget(self.path_edit, stretch=1)
+        file_row.addWidget(self.open_button)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("File", file_row)
+        form.addRow("Column", self.column_combo)
+        form.addRow("Time column", self.time_combo)
+        self.error = ""  # why the file's columns could not be read
+        self.open_button.clicked.connect(self._on_open_clicked)
+        self.column_combo.currentIndexChanged.connect(self.changed)
+        self.time_combo.currentIndexChanged.connect(self.changed)
+
+    def source(self) -> tuple[str, str, str]:
+        """(path, column, time column or '')."""
+        time = self.time_combo.currentText()
+        return self.path_edit.text(), self.column_combo.currentText(), "" if time == NO_TIME_COLUMN else time
+
+    def set_source(self, path: str, column: str, time_column: str) -> None:
+        """Show a file and choose its columns (the first numeric-looking one when ``column`` is absent)."""
+        self.blockSignals(True)
+        try:
+            self.path_edit.setText(path)
+            self.column_combo.clear()
+            self.time_combo.clear()
+            self.error = ""
+            columns: list[str] = []
+            if path:
+                try:
+                    columns = read_columns(path)
+                except CsvError as exc:
+                    self.error = str(exc)
+            self.column_combo.addItems(columns)
+            self.time_combo.addItems([NO_TIME_COLUMN, *columns])
+            if column in columns:
+                self.column_combo.setCurrentText(column)
+            elif len(columns) > 1:
+                self.column_combo.setCurrentIndex(len(columns) - 1)  # time first, values after: the usual layout
+            self.time_combo.setCurrentText(time_column if time_column in columns else NO_TIME_COLUMN)
+        finally:
+            self.blockSignals(False)
+        self.changed.emit()
+
+    def _on_open_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open CSV", "", "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        if path:
+            self.set_source(path, "", "")
+
+
+class SeriesPreview(pg.PlotWidget):
+    """The whole chosen series, so a person sees what the network will learn."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("seriesPreview")
+        self.setBackground("w")
+        self.setFixedHeight(120)
+        self.setMinimumWidth(100)  # pyqtgraph's own minimum would widen the whole settings panel
+        self.hideButtons()
+        self.getPlotItem().showGrid(x=True, y=True, alpha=0.2)
+        self.curve = self.plot(pen=pg.mkPen("#1f77b4", width=1))
+
+    def show_series(self, series: Series | None) -> None:
+        """Draw ``series`` against its time column when that is numeric, else against the row number."""
+        if series is None:
+            self.curve.setData([], [])
+            return
+        self.curve.setData(series_axis(series), series.values)
+        self.getPlotItem().enableAutoRange()
+
+
+def series_axis(series: Series) -> np.ndarray:
+    """The x values of a series: its time column when every cell is a number, else 0, 1, 2, …"""
+    if series.times:
+        try:
+            return np.array([float(t) for t in series.times])
+        except ValueError:
+            pass
+    return np.arange(len(series.values), dtype=float)
