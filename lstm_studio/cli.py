@@ -130,7 +130,7 @@ def experiment_from_args(args: argparse.Namespace) -> Experiment:
     if args.task != CSV_TASK and args.csv is not None:
         raise UsageError("--csv applies to --task csv")
     chosen = {
-        "csv_path": args.csv,
+        "csv_path": os.path.abspath(args.csv) if args.csv else None,
         "column": args.column,
         "time_column": args.time_column,
         "horizon": args.horizon,
@@ -164,6 +164,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(out_dir):
         raise CommandError(f"cannot write {args.out}: folder {out_dir} does not exist")
+    if os.path.isdir(args.out):
+        raise CommandError(f"cannot write {args.out}: it is a folder")
+    if not os.access(out_dir, os.W_OK):
+        raise CommandError(f"cannot write {args.out}: folder {out_dir} is not writable")
     try:
         data = experiment.make_dataset()
     except ValueError as exc:  # CsvError, or a series too short for its windows
@@ -242,7 +246,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as exc:
         raise UsageError(f"{exc}: predict takes numbers, e.g. 0 1 2 3") from None
     predictor, _ = _load(args.weights)
-    prediction = predictor.predict(values)
+    try:
+        prediction = predictor.predict(values)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if args.json:
         print(json.dumps(prediction.to_json()))
     elif prediction.label is not None:
@@ -260,6 +267,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     try:
         experiment = Experiment.from_meta(meta)
         experiment.validate()
+        experiment.check_model(predictor.model)
     except ValueError as exc:
         raise CommandError(f"{args.weights}: {exc}") from None
     if args.csv or args.column:

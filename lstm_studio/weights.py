@@ -45,6 +45,7 @@ def save_weights(path: str | os.PathLike, model: LSTMModel, meta: dict | None = 
     # A temporary file in the same folder, then a rename: a crash never leaves half a file.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # as an ordinary new file: mkstemp's are private (0600)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **state, **{META_KEY: np.array(text)})
             f.flush()
@@ -59,6 +60,12 @@ def save_weights(path: str | os.PathLike, model: LSTMModel, meta: dict | None = 
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def load_weights(path: str | os.PathLike) -> tuple[LSTMModel, dict]:
     """Read a weights file into a new model; WeightsError with one clear reason otherwise."""
     path = Path(path)
@@ -69,6 +76,9 @@ def load_weights(path: str | os.PathLike) -> tuple[LSTMModel, dict]:
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
+        not_arrays = [name for name, value in arrays.items() if not isinstance(value, np.ndarray)]
+        if not_arrays:
+            raise WeightsError(f"{path}: {not_arrays[0]} is not an array (a foreign file in the archive)")
     except (zipfile.BadZipFile, EOFError) as exc:
         raise WeightsError(f"{path}: not a weights file (truncated or not an .npz archive)") from exc
     except ValueError as exc:

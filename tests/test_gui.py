@@ -236,9 +236,9 @@ def test_layers_can_be_added_and_removed_within_limits(window):
     assert editor.sizes() == (32,) and not editor.remove_button.isEnabled()
     for _ in range(10):
         editor.add_button.click()
-    assert len(editor.sizes()) == 6 and not editor.add_button.isEnabled()
+    assert len(editor.sizes()) == 8 and not editor.add_button.isEnabled()
     editor.remove_button.click()
-    assert len(editor.sizes()) == 5
+    assert len(editor.sizes()) == 7
 
 
 def test_settings_come_back_next_start(qtbot, settings_path):
@@ -357,3 +357,19 @@ def test_sunspots_task_shows_its_data_and_settings_come_back(qtbot, settings_pat
     second.form.task_combo.setCurrentIndex(second.form.task_combo.findData("sunspots"))
     assert not second.form.source_editor.isVisibleTo(second)
     assert len(second.form.preview.curve.getData()[1]) == 309
+
+
+def test_export_asks_before_replacing_a_file_the_dialog_did_not_name(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    choose(window, "sine", epochs=1)
+    train(qtbot, window)
+    existing = tmp_path / "model.npz"
+    existing.write_bytes(b"keep me")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "model"), ""))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    window.export_button.click()
+    assert existing.read_bytes() == b"keep me"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.export_button.click()
+    assert load_weights(existing)[1]["task"] == "sine"

@@ -47,7 +47,7 @@ def test_closing_the_window_mid_training_stops_and_joins_the_thread(tmp_path):
 
 
 def test_many_cross_thread_signals_with_arguments_do_not_kill_the_interpreter():
-    """PySide6 6.12.0 on CPython 3.11 aborts here (DESIGN.md); the pin must keep it away."""
+    """PySide6 6.12.0 on CPython 3.11 aborts here (Fatal Python error: bool_dealloc); the pin keeps it away."""
     result = run_python("""
         import threading
         from PySide6.QtCore import QObject, QThread, Signal, Slot, QCoreApplication

@@ -203,3 +203,34 @@ def test_evaluate_json_of_sunspots_reports_baselines(tmp_path):
     report = json.loads(cli("evaluate", str(out), "--json").stdout)
     assert report["rmse"] < report["baseline"]["persistence_rmse"] < report["baseline"]["mean_rmse"]
     assert evaluate  # the same function the command line calls
+
+
+# ----- edge cases found in review ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "column", "expected"),
+    [
+        ("value\n1,5\n2,5\n", "value", [1.5, 2.5]),  # one column with decimal commas
+        ("2020-01-01;1,5\n2020-01-02;2,5\n", "2", [1.5, 2.5]),  # no header, semicolons, decimal commas
+        ("2020-01-01,3.5\n2020-01-02,4\n", "2", [3.5, 4.0]),  # no header: the first row is data too
+    ],
+)
+def test_awkward_but_valid_files_read_every_value(tmp_path, text, column, expected):
+    np.testing.assert_array_equal(read_series(write(tmp_path, "f.csv", text), column).values, expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [(",\n,\n", "holds no values"), ('a,b\n1,"2\n3,4\n', "not a readable CSV file")],
+)
+def test_files_without_values_or_with_open_quotes_are_errors(tmp_path, text, message):
+    with pytest.raises(CsvError, match=message):
+        read_series(write(tmp_path, "f.csv", text), "b")
+
+
+def test_a_longer_horizon_keeps_validation_targets_out_of_training(tmp_path):
+    values = np.arange(100, dtype=float) ** 1.5
+    data = csv_experiment(series_file(tmp_path, values), "value", seq_len=5, horizon=3).make_dataset()
+    last_training_target = data.train_targets[-1, -1]
+    first_validation_target = data.val_targets[0, 0]
+    assert last_training_target < first_validation_target
+    assert np.all(data.train_targets < first_validation_target)

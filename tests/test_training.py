@@ -187,3 +187,40 @@ def test_pattern_defaults_reach_95_percent_validation_accuracy():
 def test_sine_forecast_beats_repeating_the_last_value():
     _, data, events = run(Experiment.for_task("sine"))
     assert events[-1].evaluation.rmse < 0.5 * baselines(data)["persistence_rmse"]
+
+
+def test_stopping_before_the_first_epoch_ends_restores_the_starting_weights():
+    experiment = small("sine", epochs=1)
+    model, data, _ = run(experiment)
+    start = model.state_dict()
+    calls = []
+    events = list(train(model, data, experiment.train, lambda: calls.append(1) or len(calls) > 2))
+    assert events[-1].status == STOPPED and events[-1].best_epoch == 0
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, start[name])
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("training", {"lr": "0.01"}, "lr must be float"), ("task_settings", {"seq_len": 10.5}, "seq_len must be int"),
+     ("training", {"patience": None}, "patience must be int"), ("training", {"speed": 1}, "unknown TrainConfig")],
+)  # fmt: skip
+def test_a_tampered_experiment_record_is_refused_by_name(field, value, message):
+    from lstm_studio.weights import FORMAT
+
+    meta = {
+        **Experiment.for_task("sine").to_meta(),
+        "format": FORMAT,
+        "model": {"hidden_sizes": [4], "dtype": "float64"},
+    }
+    meta[field] = {**meta[field], **value}
+    with pytest.raises(ValueError, match=message):
+        Experiment.from_meta(meta)
+
+
+def test_a_model_that_does_not_fit_its_task_is_refused():
+    from lstm_studio.core import LSTMModel
+
+    with pytest.raises(ValueError, match="does not fit task sine"):
+        Experiment.for_task("sine").check_model(LSTMModel(1, [4], 3))
+    Experiment.for_task("sine").check_model(LSTMModel(1, [4], 1))

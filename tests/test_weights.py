@@ -149,3 +149,21 @@ def test_compressed_npz_loads_too(tmp_path, model):
     assert zipfile.ZipFile(path).infolist()[0].compress_type == zipfile.ZIP_DEFLATED
     loaded, _ = load_weights(path)
     np.testing.assert_array_equal(loaded.state_dict()["dense.weight"], model.state_dict()["dense.weight"])
+
+
+def test_a_member_that_is_not_an_array_is_refused(tmp_path, model):
+    path = tmp_path / "odd.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, value in model.state_dict().items():
+            with archive.open(f"{name}.npy", "w") as f:
+                np.save(f, value)
+        archive.writestr("meta", "just text")
+    with pytest.raises(WeightsError, match="meta is not an array"):
+        load_weights(path)
+
+
+def test_written_files_are_readable_like_any_new_file(tmp_path, model):
+    mask = os.umask(0)
+    os.umask(mask)
+    path = save_weights(tmp_path / "w.npz", model, META)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-# Qt's xcb plugin links these; a bare Debian/Ubuntu machine lacks most of them (DESIGN.md).
+# Qt's xcb plugin links these; a bare Debian/Ubuntu machine lacks most of them, and Qt then aborts.
 XCB_LIBRARIES = {
     "xcb-cursor": "libxcb-cursor0",
     "xcb-icccm": "libxcb-icccm4",

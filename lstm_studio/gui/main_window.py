@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self.train_loss: float | None = None
         self.epochs_done = 0  # epochs the model has trained for, across runs (the plots' x offset)
         self.preview_model: LSTMModel | None = None  # a copy Try it reads while the worker trains
+        self._close_when_finished = False
 
         self._build()
         self._connect()
@@ -239,12 +241,18 @@ class MainWindow(QMainWindow):
             model, meta = load_weights(path)
             experiment = Experiment.from_meta(meta)
             experiment.validate()
+            experiment.check_model(model)
             data = experiment.make_dataset()
-        except (WeightsError, ValueError) as exc:
+            self.form.set_experiment(experiment)
+        except (WeightsError, ValueError, OverflowError) as exc:
             self.show_message(f"could not load {Path(path).name}: {exc}", error=True)
             return False
-        self.form.set_experiment(experiment)
         self._adopt(model, experiment, data)
+        if not self._fits_model(self.form.experiment()):
+            self.show_message(
+                f"{Path(path).name} has settings the form cannot show; Train would start a new model", error=True
+            )
+            return True
         metrics = meta.get("metrics", {})
         self.train_loss = metrics.get("train_loss")
         self.metrics_label.setText(self._metrics_text(metrics))
@@ -301,6 +309,8 @@ class MainWindow(QMainWindow):
             self.show_message(f"{result.message} after {took}; the model keeps the best epoch ({result.best_epoch})")
         self._update_controls()
         self.trainingFinished.emit()
+        if self._close_when_finished:
+            self.close()
 
     def _on_pause_toggled(self, paused: bool) -> None:
         self.runner.pause(paused)
@@ -319,13 +329,19 @@ class MainWindow(QMainWindow):
         if not path:
             return
         if not path.endswith(".npz"):
-            path += ".npz"
+            path += ".npz"  # the dialog asked about overwriting the name as typed, not this one
+            if Path(path).exists() and not self._confirm_overwrite(path):
+                return
         try:
             written = self.export_weights(path)
         except WeightsError as exc:
             self.show_message(str(exc), error=True)
             return
         self.show_message(f"weights written to {written}")
+
+    def _confirm_overwrite(self, path: str) -> bool:
+        answer = QMessageBox.question(self, "Export weights", f"{Path(path).name} exists. Replace it?")
+        return answer == QMessageBox.StandardButton.Yes
 
     def _on_load_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load weights", "", "Weights (*.npz);;All files (*)")
@@ -430,8 +446,9 @@ class MainWindow(QMainWindow):
             if (force or now - self._last_redraw.get(plot, 0.0) >= period) and plot.refresh():
                 self._last_redraw[plot] = now
                 self._awaiting_paint.add(plot)
-        if self._awaiting_paint and self.isVisible():
-            self.runner.begin_frame()
+        handle = self.windowHandle()
+        if self._awaiting_paint and handle is not None and handle.isExposed() and not self.isMinimized():
+            self.runner.begin_frame()  # only when a paint will come to end the frame
 
     def _stagger_redraws(self) -> None:
         """Spread the per-epoch plots over different frames, so no frame paints them all at once."""
@@ -464,7 +481,8 @@ class MainWindow(QMainWindow):
         if text:
             try:
                 self.form.set_experiment(experiment_from_json(text))
-            except ValueError:
+            except Exception:  # a hand-edited or outdated settings file must never stop the app
+                self.form.restore_defaults()
                 self.show_message("saved settings were unreadable; using the defaults")
         geometry = self.settings.value(GEOMETRY_KEY)
         if geometry is not None:
@@ -472,7 +490,12 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Stop and join a running training thread, remember the settings, then close."""
-        self.runner.stop_and_wait()
+        if not self.runner.stop_and_wait():
+            # A batch or an evaluation longer than the wait: close when the run has ended.
+            self._close_when_finished = True
+            self.show_message("stopping: the window closes when the current batch ends")
+            event.ignore()
+            return
         self.redraw_timer.stop()
         self.settings.setValue(SETTINGS_KEY, experiment_to_json(self.form.experiment()))
         self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())

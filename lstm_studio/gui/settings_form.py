@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -48,10 +50,10 @@ class SettingsForm(QWidget):
         for task in TASKS.values():
             self.task_combo.addItem(task.title, task.name)
         self.task_description = QLabel(objectName="taskDescription", wordWrap=True)
-        self.seq_len_spin = _spin("seqLenSpin", 2, 200, "values the network reads before it answers")
+        self.seq_len_spin = _spin("seqLenSpin", 2, 1000, "values the network reads before it answers")
         self.samples_spin = _spin("samplesSpin", 10, 100_000, "windows generated, training and validation")
         self.samples_spin.setSingleStep(100)
-        self.noise_spin = _double("noiseSpin", 0.0, 10.0, 0.05, 3, "standard deviation of noise added to inputs")
+        self.noise_spin = _double("noiseSpin", 0.0, 10.0, 0.05, 4, "standard deviation of noise added to inputs")
         self.source_editor = SeriesSourceEditor()
         self.preview = SeriesPreview()
         self.horizon_spin = _spin("horizonSpin", 1, 50, "values predicted after each window")
@@ -59,7 +61,7 @@ class SettingsForm(QWidget):
         self.difference_check.setToolTip(
             "for series with a trend: the network predicts the next change, which is added to the last value"
         )
-        self._series_cache: dict[tuple[str, str, str], Series | str] = {}
+        self._series_cache: dict[tuple[str, str, str, int], Series | str] = {}
         # Model
         self.layers_editor = LayerSizesEditor()
         self.dtype_combo = QComboBox(objectName="dtypeCombo")
@@ -75,7 +77,7 @@ class SettingsForm(QWidget):
             "clipSpin", 0.0, 1000.0, 0.5, 2, "largest global gradient norm; 0 switches clipping off"
         )
         self.clip_spin.setSpecialValueText("off")
-        self.val_split_spin = _double("valSplitSpin", 0.05, 0.5, 0.05, 2, "fraction of windows kept for validation")
+        self.val_split_spin = _double("valSplitSpin", 0.01, 0.9, 0.05, 3, "fraction of windows kept for validation")
         self.patience_spin = _spin(
             "patienceSpin", 0, 1000, "epochs without a better validation loss before stopping", "off"
         )
@@ -160,7 +162,9 @@ class SettingsForm(QWidget):
         return cached if isinstance(cached, Series) else None
 
     def _read_series(self, experiment: Experiment) -> Series | str:
-        key = (experiment.series_path, experiment.column, experiment.time_column)
+        path = experiment.series_path
+        modified = os.stat(path).st_mtime_ns if os.path.isfile(path) else 0  # an edited file is read again
+        key = (path, experiment.column, experiment.time_column, modified)
         if key not in self._series_cache:
             try:
                 self._series_cache[key] = experiment.read_series()
@@ -215,12 +219,10 @@ class SettingsForm(QWidget):
             series = self._read_series(experiment)
             if isinstance(series, str):
                 return series
-            needed = experiment.settings.seq_len + experiment.horizon + 1
-            if len(series.values) < needed:
-                return (
-                    f"{len(series.values)} values are too few for windows of {experiment.settings.seq_len} "
-                    f"and a horizon of {experiment.horizon}: at least {needed} are needed"
-                )
+            try:
+                experiment.make_dataset(series)
+            except ValueError as exc:
+                return str(exc)
         return ""
 
     def _spins(self) -> list[QSpinBox | QDoubleSpinBox]:

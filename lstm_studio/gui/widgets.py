@@ -8,8 +8,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSpinBox, QToolButton, QVBoxLayout, QWidget
 
-MAX_LAYERS = 6
-MAX_LAYER_SIZE = 512
+MAX_LAYERS = 8
+MAX_LAYER_SIZE = 1024
 
 
 class LogSpinBox(QDoubleSpinBox):

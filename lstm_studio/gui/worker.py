@@ -81,7 +81,8 @@ class TrainingWorker(QObject):
     def _should_stop(self) -> bool:
         while not self._running.wait(PAUSE_POLL_SECONDS):
             pass
-        self._frame_done.wait(MAX_FRAME_HOLD_SECONDS)
+        if not self._frame_done.wait(MAX_FRAME_HOLD_SECONDS):
+            self._frame_done.set()  # a frame that was never painted holds up one batch, not every one
         return self._stop.is_set()
 
     @Slot()

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-SNIFF_BYTES = 64 * 1024
 DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+DELIMITERS = (";", "\t", ",")  # the first one found in the first line wins: ';' files use decimal commas
 
 
 class CsvError(ValueError):
@@ -41,7 +41,7 @@ class _Table:
 
 def _number(cell: str, delimiter: str) -> float:
     text = cell.strip()
-    if delimiter == ";" and DECIMAL_COMMA.match(text):
+    if delimiter != "," and DECIMAL_COMMA.match(text):
         text = text.replace(",", ".")
     return float(text)
 
@@ -66,16 +66,24 @@ def _read_table(path: str | Path) -> _Table:
         raise CsvError(f"{path}: cannot be read ({exc.strerror})") from None
     if not text.strip():
         raise CsvError(f"{path}: the file is empty")
+    first_line = next(line for line in text.splitlines() if line.strip())
+    delimiter = next((d for d in DELIMITERS if d in first_line), "\n")  # "\n": a single column
     try:
-        delimiter = csv.Sniffer().sniff(text[:SNIFF_BYTES], delimiters=",;\t").delimiter
-    except csv.Error:
-        delimiter = ","  # one column: no delimiter to find
-    lines = list(csv.reader(text.splitlines(), delimiter=delimiter))
+        lines = list(csv.reader(text.splitlines(), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise CsvError(f"{path}: not a readable CSV file ({exc})") from None
     numbered = [(i + 1, row) for i, row in enumerate(lines) if any(cell.strip() for cell in row)]
-    _, first = numbered[0]
-    has_header = any(not _is_number(cell, delimiter) for cell in first if cell.strip())
+    if not numbered:
+        raise CsvError(f"{path}: the file holds no values")
+    first = numbered[0][1]
+    second = numbered[1][1] if len(numbered) > 1 else []
+    # A header row has a word where the next row has a number (a date column stays data).
+    has_header = any(
+        cell.strip() and not _is_number(cell, delimiter) and k < len(second) and _is_number(second[k], delimiter)
+        for k, cell in enumerate(first)
+    )
     if has_header:
-        header = [cell.strip() for cell in first]
+        header = [cell.strip() or str(k + 1) for k, cell in enumerate(first)]
         rows = numbered[1:]
     else:
         header = [str(k + 1) for k in range(max(len(row) for _, row in numbered))]

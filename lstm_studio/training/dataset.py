@@ -91,11 +91,15 @@ def make_series_dataset(
             f"{T} values and {horizon} to predict: at least {T + horizon + 1} are needed"
         )
     n_train, _ = split_sizes(n, val_split)
+    # The last horizon - 1 training windows would predict values that validation predicts too.
+    n_fit = n_train - (horizon - 1)
+    if n_fit < 1:
+        raise ValueError(f"{series.path}: the series is too short for a horizon of {horizon} with this split")
     starts = np.arange(n)[:, None]
     windows = values[starts + np.arange(T)]  # (n, T)
     targets = values[starts + T + np.arange(horizon)]  # (n, horizon)
-    normalizer = Normalizer.fit_series(values[: n_train - 1 + T + horizon], difference)
-    train, val = slice(0, n_train), slice(n_train, n)
+    normalizer = Normalizer.fit_series(values[: n_fit - 1 + T + horizon], difference)
+    train, val = slice(0, n_fit), slice(n_train, n)
     return Dataset(
         task=task,
         settings=settings,

@@ -64,6 +64,8 @@ class Experiment:
     def validate(self) -> None:
         """Raise ValueError naming the first impossible setting."""
         self.task_spec  # noqa: B018 - raises for an unknown task
+        if not 0 <= self.train.seed < 2**31:
+            raise ValueError(f"seed must lie between 0 and 2147483647, got {self.train.seed}")
         if not self.hidden_sizes or min(self.hidden_sizes) < 1:
             raise ValueError(f"every layer size must be a positive integer, got {list(self.hidden_sizes)}")
         if self.dtype not in DTYPES:
@@ -94,6 +96,20 @@ class Experiment:
         """The series task's column (CsvError naming the line and column of any bad cell)."""
         return read_series(self.series_path, self.column, self.time_column or None)
 
+    def check_model(self, model: LSTMModel) -> None:
+        """ValueError unless ``model`` has the inputs, outputs and loss this experiment needs."""
+        fresh = self.make_model_shape()
+        if (model.input_size, model.output_size, model.loss) != fresh:
+            raise ValueError(
+                f"the model (inputs {model.input_size}, outputs {model.output_size}, loss {model.loss}) does not "
+                f"fit task {self.task} (inputs {fresh[0]}, outputs {fresh[1]}, loss {fresh[2]})"
+            )
+
+    def make_model_shape(self) -> tuple[int, int, str]:
+        """(inputs, outputs, loss) of this experiment's network."""
+        task = self.task_spec
+        return 1, self.horizon if task.series else task.output_size, task.loss
+
     def make_dataset(self, series: Series | None = None) -> Dataset:
         """The run's data, the same every time for the same experiment (and file)."""
         task = self.task_spec
@@ -104,9 +120,8 @@ class Experiment:
 
     def make_model(self) -> LSTMModel:
         """Fresh weights drawn from the experiment's seed."""
-        task = self.task_spec
-        outputs = self.horizon if task.series else task.output_size
-        return LSTMModel(1, self.hidden_sizes, outputs, task.loss, self.train.seed, DTYPES[self.dtype])
+        inputs, outputs, loss = self.make_model_shape()
+        return LSTMModel(inputs, self.hidden_sizes, outputs, loss, self.train.seed, DTYPES[self.dtype])
 
     def to_meta(self) -> dict:
         """The JSON record of this experiment (without the model part and metrics)."""
@@ -134,11 +149,11 @@ class Experiment:
             series = meta.get("series") or {}
             return cls(
                 task=str(meta["task"]),
-                settings=TaskSettings(**meta["task_settings"]),
+                settings=_typed(TaskSettings, meta["task_settings"]),
                 hidden_sizes=tuple(int(h) for h in model["hidden_sizes"]),
                 dtype=str(model["dtype"]),
                 val_split=float(meta["val_split"]),
-                train=TrainConfig(**meta["training"]),
+                train=_typed(TrainConfig, meta["training"]),
                 csv_path=str(series.get("csv", "")),
                 column=str(series.get("column", "")),
                 time_column=str(series.get("time_column", "")),
@@ -147,6 +162,22 @@ class Experiment:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"the weights file does not record its experiment: {exc}") from exc
+
+
+def _typed(kind: type, record: object) -> object:
+    """``kind(**record)`` after checking that every field has its declared type (int, float)."""
+    if not isinstance(record, dict):
+        raise ValueError(f"{kind.__name__} must be a JSON object")
+    fields = kind.__dataclass_fields__
+    unknown = set(record) - set(fields)
+    if unknown:
+        raise ValueError(f"unknown {kind.__name__} field {sorted(unknown)[0]}")
+    for name, value in record.items():
+        expected = fields[name].type  # "int" or "float" (annotations are strings here)
+        number_types = int if expected == "int" else (int, float)
+        if isinstance(value, bool) or not isinstance(value, number_types):
+            raise ValueError(f"{kind.__name__}.{name} must be {expected}, got {value!r}")
+    return kind(**record)
 
 
 def experiment_to_json(experiment: Experiment) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 
 from lstm_studio.core import LSTMModel
 from lstm_studio.training.normalization import Normalizer
-from lstm_studio.training.tasks import CLASSIFICATION
+from lstm_studio.training.tasks import CLASSIFICATION, REGRESSION
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,18 @@ class Predictor:
         missing = [key for key in ("kind", "normalization") if key not in meta]
         if missing:
             raise ValueError(f"the weights file does not record its {' and '.join(missing)}")
-        return cls(model, meta["kind"], Normalizer.from_meta(meta["normalization"]), meta.get("classes", []))
+        kind, classes = meta["kind"], meta.get("classes") or []
+        if model.input_size != 1:
+            raise ValueError(f"the model reads {model.input_size} values per step; predictions take one")
+        if kind == CLASSIFICATION:
+            if model.loss != "cross_entropy" or len(classes) != model.output_size:
+                raise ValueError(f"the model's {model.output_size} outputs do not fit its {len(classes)} classes")
+        elif kind == REGRESSION:
+            if model.loss != "mse":
+                raise ValueError("a regression model must be trained with mse")
+        else:
+            raise ValueError(f"unknown kind of task {kind!r}")
+        return cls(model, kind, Normalizer.from_meta(meta["normalization"]), [str(c) for c in classes])
 
     def predict(self, values: Sequence[float]) -> Prediction:
         """The model's answer for one raw sequence; ValueError if it is empty or not finite."""

@@ -125,8 +125,7 @@ def train(
     best_train_loss = None
 
     def finish(status: str, message: str, epochs_run: int) -> RunEnd:
-        if best_epoch or status == FAILED:
-            model.load_state_dict(best_state)
+        model.load_state_dict(best_state)  # the best epoch's weights, or the run's starting ones
         elapsed = time.perf_counter() - started
         return RunEnd(status, message, epochs_run, best_epoch, best_eval, best_train_loss, elapsed)
 
