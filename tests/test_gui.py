@@ -373,3 +373,59 @@ def test_export_asks_before_replacing_a_file_the_dialog_did_not_name(qtbot, wind
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     window.export_button.click()
     assert load_weights(existing)[1]["task"] == "sine"
+
+
+def test_a_new_model_and_its_data_are_made_in_the_worker_thread(qtbot, window, monkeypatch):
+    import threading
+
+    from lstm_studio.training import Experiment
+
+    threads = []
+    real = Experiment.make_dataset
+
+    def spy(self, *args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Experiment, "make_dataset", spy)
+    choose(window, "sine", epochs=1)
+    train(qtbot, window)
+    assert threads and threading.main_thread() not in threads
+    assert window.model is not None and len(window.loss_plot.train) == 1
+
+
+def test_reset_forgets_the_weights_until_the_next_train(qtbot, window):
+    choose(window, "sine", epochs=1)
+    train(qtbot, window)
+    first = window.model.state_dict()
+    window.reset_button.click()
+    assert window.model is None and not window.export_button.isEnabled()
+    assert len(window.loss_plot.train) == 0
+    window.form.seed_spin.setValue(7)
+    train(qtbot, window)
+    assert not np.array_equal(window.model.state_dict()["dense.weight"], first["dense.weight"])
+
+
+def test_a_csv_that_breaks_after_it_was_chosen_is_caught_before_training(window, tmp_path, monkeypatch):
+    path = csv_file(tmp_path)
+    open_csv(window, monkeypatch, path)
+    assert window.train_button.isEnabled()
+    path.write_text("day,level\n1,2\n2,x\n")
+    window.train_button.click()  # the form reads the changed file again
+    assert "line 3, column 'level': 'x' is not a number" in window.message_label.text()
+    assert not window.runner.running and window.model is None
+
+
+def test_the_worker_reports_data_it_cannot_make_as_a_failed_run(tmp_path):
+    from lstm_studio.gui.worker import TrainingWorker
+    from lstm_studio.training import FAILED, Experiment
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("v\n1\n2\nx\n")
+    experiment = Experiment.for_task("csv").with_changes(csv_path=str(bad), column="v")
+    worker = TrainingWorker(experiment.train, experiment=experiment)
+    finished = []
+    worker.finished.connect(finished.append)
+    worker.run()  # no thread: the same body the QThread runs
+    assert finished == [worker.result] and worker.result.status == FAILED
+    assert "line 4, column 'v': 'x' is not a number" in worker.result.message

@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
         self.export_button.clicked.connect(self._on_export_clicked)
         self.load_button.clicked.connect(self._on_load_clicked)
         self.form.changed.connect(self._update_controls)
+        self.runner.prepared.connect(self._on_prepared)
         self.runner.progressed.connect(self._on_progress)
         self.runner.finished.connect(self._on_run_finished)
         self.redraw_timer.timeout.connect(self._redraw)  # the timer passes no argument: not forced
@@ -184,41 +185,42 @@ class MainWindow(QMainWindow):
         if problem:
             self.show_message(problem, error=True)
             return
-        if self.model is None or not self._fits_model(experiment):
-            self.reset_model()
-            if self.model is None or not self._fits_model(experiment):
-                return  # reset_model said why
         self.run_experiment = experiment
-        self.preview_model = self._copy_model()
-        self.try_it.set_predictor(self._predictor(self.preview_model))
+        if self.model is not None and self._fits_model(experiment):
+            self.runner.start(experiment.train, model=self.model, data=self.data)
+            self._show_run_start(experiment)
+        else:  # a new model: the worker makes it and its data, then says so through ``prepared``
+            self._forget_model()
+            self.run_experiment = experiment
+            self.show_message("preparing the data and a new model…")
+            self.runner.start(experiment.train, experiment=experiment, series=self.form.series())
+        self.redraw_timer.start()
+        self._update_controls()
+
+    def reset_model(self) -> None:
+        """Forget the weights: the next Train starts from new random ones. Empty plots."""
+        if self.runner.running:
+            return
+        self._forget_model()
+        self.show_message("the next Train starts from new random weights")
+
+    def _on_prepared(self, model: LSTMModel, data: Dataset) -> None:
+        experiment = self.run_experiment
+        self._adopt(model, experiment, data)
+        self.run_experiment = experiment
+        self._show_run_start(experiment)
+
+    def _show_run_start(self, experiment: Experiment) -> None:
+        """Set the plots, status and Try it up for a run that has begun."""
+        self.preview_model = None  # made from the first epoch's weights
+        self.try_it.set_predictor(None, waiting="Try it answers after the first epoch")
         self.gradient_plot.set_clip(experiment.train.clip)
         self._set_epoch_span(self.epochs_done + experiment.train.epochs)
         self.status_panel.start(experiment.train.epochs)
         self.show_message(
             f"training: {experiment.task}, layers {list(experiment.hidden_sizes)}, lr {experiment.train.lr:g}"
         )
-        self.runner.start(self.model, self.data, experiment.train)
         self._stagger_redraws()
-        self.redraw_timer.start()
-        self._update_controls()
-
-    def reset_model(self) -> None:
-        """New random weights (and data) from the form's settings; empty plots."""
-        if self.runner.running:
-            return
-        experiment = self.form.experiment()
-        try:
-            experiment.validate()
-        except ValueError as exc:
-            self.show_message(str(exc), error=True)
-            return
-        try:
-            data = experiment.make_dataset(self.form.series())
-        except ValueError as exc:  # an unreadable CSV, or a series too short for its windows
-            self.show_message(str(exc), error=True)
-            return
-        self._adopt(experiment.make_model(), experiment, data)
-        self.show_message("new model with random weights")
 
     def export_weights(self, path: str | Path) -> Path:
         """Write the current model and its record to ``path`` (the Export button after its dialog).
@@ -282,9 +284,15 @@ class MainWindow(QMainWindow):
         if progress.epochs:
             self.status_panel.show_epoch(progress.epochs[-1])
             self._show_detail(progress.epochs[-1].evaluation)
-        if progress.state is not None and self.preview_model is not None:
-            self.preview_model.load_state_dict(progress.state)
-            self.try_it.update_answer()
+        if progress.state is not None and self.model is not None:
+            if self.preview_model is None:
+                m = self.model
+                self.preview_model = LSTMModel(m.input_size, m.hidden_sizes, m.output_size, m.loss, m.seed, m.dtype)
+                self.preview_model.load_state_dict(progress.state)
+                self.try_it.set_predictor(self._predictor(self.preview_model))
+            else:
+                self.preview_model.load_state_dict(progress.state)
+                self.try_it.update_answer()
 
     def _on_run_finished(self, result: RunEnd) -> None:
         self.redraw_timer.stop()
@@ -300,13 +308,7 @@ class MainWindow(QMainWindow):
             self.metrics_label.setText(self._metrics_text(metrics))
             self._show_detail(result.evaluation, with_forecast=True)
         self._redraw(force=True)
-        took = format_seconds(result.elapsed)
-        if result.status == FAILED:
-            self.show_message(f"{result.message}. The weights are those of the best epoch before it.", error=True)
-        elif result.status == COMPLETED:
-            self.show_message(f"{result.message} in {took}; the model keeps the best epoch ({result.best_epoch})")
-        else:
-            self.show_message(f"{result.message} after {took}; the model keeps the best epoch ({result.best_epoch})")
+        self.show_message(*self._run_end_message(result))
         self._update_controls()
         self.trainingFinished.emit()
         if self._close_when_finished:
@@ -377,6 +379,20 @@ class MainWindow(QMainWindow):
         self._redraw(force=True)
         self._update_controls()
 
+    def _forget_model(self) -> None:
+        """No model: empty plots, nothing to try or export."""
+        self.model = self.model_experiment = self.data = self.run_experiment = self.evaluation = None
+        self.train_loss, self.epochs_done, self.preview_model = None, 0, None
+        self.loss_plot.clear_history()
+        self.gradient_plot.set_layers([])
+        self.prediction_plot.set_classification(False)
+        self.detail_plot.set_classes([])
+        self.status_panel.reset()
+        self.metrics_label.setText("")
+        self.try_it.set_predictor(None)
+        self._redraw(force=True)
+        self._update_controls()
+
     def _set_epoch_span(self, end: int) -> None:
         """Epoch axes run from 0 to ``end``, so they stay still while a run fills them."""
         self.loss_plot.axes.set_end(end)
@@ -415,11 +431,21 @@ class MainWindow(QMainWindow):
             return None
         return Predictor(model, self.data.task.kind, self.data.normalizer, self.data.task.classes)
 
-    def _copy_model(self) -> LSTMModel:
-        m = self.model
-        copy = LSTMModel(m.input_size, m.hidden_sizes, m.output_size, m.loss, m.seed, m.dtype)
-        copy.load_state_dict(m.state_dict())
-        return copy
+    def _run_end_message(self, result: RunEnd) -> tuple[str, bool]:
+        """What to tell about a finished run, and whether it is an error."""
+        took = format_seconds(result.elapsed)
+        if result.status == FAILED:
+            if self.model is None:  # the data could not be made
+                return result.message, True
+            if result.message.endswith("lower the learning rate"):
+                return f"{result.message}. The weights are those of the best epoch before it.", True
+            return f"{result.message}. Reset for new weights.", True
+        kept = (
+            f"the model keeps the best epoch ({result.best_epoch})"
+            if result.best_epoch
+            else "the weights are back to where the run started"
+        )
+        return f"{result.message} {'in' if result.status == COMPLETED else 'after'} {took}; {kept}", False
 
     @staticmethod
     def _metrics_text(metrics: dict) -> str:

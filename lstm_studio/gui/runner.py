@@ -6,7 +6,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from lstm_studio.core import LSTMModel
 from lstm_studio.gui.worker import TrainingWorker
-from lstm_studio.training import Dataset, TrainConfig
+from lstm_studio.training import Dataset, Experiment, Series, TrainConfig
 
 JOIN_TIMEOUT_MS = 10_000
 
@@ -18,6 +18,7 @@ class TrainingRunner(QObject):
     start the next run at once.
     """
 
+    prepared = Signal(object, object)  # a new model and its data, made in the worker thread
     progressed = Signal(object)  # worker.Progress
     finished = Signal(object)  # training.RunEnd
 
@@ -31,15 +32,24 @@ class TrainingRunner(QObject):
         """Whether a run is under way (paused counts)."""
         return self._thread is not None
 
-    def start(self, model: LSTMModel, data: Dataset, config: TrainConfig) -> None:
-        """Begin training in a new thread; the caller must not touch ``model`` until ``finished``."""
+    def start(
+        self,
+        config: TrainConfig,
+        model: LSTMModel | None = None,
+        data: Dataset | None = None,
+        experiment: Experiment | None = None,
+        series: Series | None = None,
+    ) -> None:
+        """Begin training ``model`` on ``data``, or a new model made from ``experiment``, in a
+        new thread; the caller must not compute with the model until ``finished``."""
         if self.running:
             raise RuntimeError("a run is already under way")
-        worker = TrainingWorker(model, data, config)
+        worker = TrainingWorker(config, model, data, experiment, series)
         thread = QThread()
         thread.setObjectName("training")
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
+        worker.prepared.connect(self.prepared)
         worker.progressed.connect(self.progressed)
         # quit() is thread-safe; a direct call still works while the GUI thread waits in stop_and_wait()
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)

@@ -46,11 +46,12 @@ class TryItBox(QGroupBox):
         layout.addWidget(self.input)
         layout.addWidget(self.result)
         self.predictor: Predictor | None = None
+        self.waiting = ""
         self.input.textChanged.connect(self.update_answer)
 
-    def set_predictor(self, predictor: Predictor | None) -> None:
-        """Use this model from now on and answer again."""
-        self.predictor = predictor
+    def set_predictor(self, predictor: Predictor | None, waiting: str = "") -> None:
+        """Use this model from now on and answer again (``waiting`` says why there is none yet)."""
+        self.predictor, self.waiting = predictor, waiting
         self.update_answer()
 
     def values(self) -> list[float] | None:
@@ -73,7 +74,7 @@ class TryItBox(QGroupBox):
             self.result.setText(f"<span style='color:#c0392b'>{exc}</span>")
             return
         if self.predictor is None:
-            self.result.setText("train or load a model first")
+            self.result.setText(self.waiting or "train or load a model first")
             return
         try:
             prediction = self.predictor.predict(values)

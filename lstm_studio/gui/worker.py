@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from lstm_studio.core import LSTMModel
-from lstm_studio.training import FAILED, BatchEnd, Dataset, EpochEnd, RunEnd, TrainConfig, train
+from lstm_studio.training import FAILED, BatchEnd, Dataset, EpochEnd, Experiment, RunEnd, Series, TrainConfig, train
 
 MAX_UPDATES_PER_SECOND = 15
 PAUSE_POLL_SECONDS = 0.05
@@ -36,14 +36,25 @@ class Progress:
 
 
 class TrainingWorker(QObject):
-    """Trains ``model`` on ``data``; lives in a QThread and has no parent (so ``moveToThread`` works)."""
+    """Trains ``model`` on ``data``, or first makes both from ``experiment`` (a new model: even
+    making the data can take long, so the GUI thread never does it). Lives in a QThread and
+    has no parent (so ``moveToThread`` works)."""
 
+    prepared = Signal(object, object)  # the new model and its data, before training starts
     progressed = Signal(object)  # Progress
     finished = Signal(object)  # RunEnd, always emitted last (a crash becomes a failed RunEnd)
 
-    def __init__(self, model: LSTMModel, data: Dataset, config: TrainConfig) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        model: LSTMModel | None = None,
+        data: Dataset | None = None,
+        experiment: Experiment | None = None,
+        series: Series | None = None,
+    ) -> None:
         super().__init__()
         self.model, self.data, self.config = model, data, config
+        self.experiment, self.series = experiment, series
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -91,6 +102,14 @@ class TrainingWorker(QObject):
         pending, last_sent = Progress(), 0.0
         interval = 1.0 / MAX_UPDATES_PER_SECOND
         try:
+            if self.model is None:
+                try:
+                    self.data = self.experiment.make_dataset(self.series)
+                except ValueError as exc:  # an unreadable CSV, or a series too short for its windows
+                    self._finish(RunEnd(FAILED, str(exc), 0, 0, None, None, 0.0))
+                    return
+                self.model = self.experiment.make_model()
+                self.prepared.emit(self.model, self.data)
             for event in train(self.model, self.data, self.config, self._should_stop):
                 if isinstance(event, BatchEnd):
                     pending.batches.append(event)
