@@ -22,6 +22,7 @@ TRAIN_COLOR, VAL_COLOR, BATCH_COLOR = "#1f77b4", "#ff7f0e", (120, 120, 120, 90)
 LAYER_COLORS = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
 LEFT_AXIS_WIDTH = 64  # pixels: room for tick labels such as 1e-07 or -1500 beside the axis title
 MAX_SCATTER_POINTS = 500  # a denser scatter tells nothing more and slows the redraw
+TYPICAL_LOG_SPAN = (1e-3, 10.0)  # where losses and gradient norms start out: log axes begin there
 
 
 def _configure(plot: pg.PlotWidget, name: str, title: str, x_label: str, y_label: str) -> None:
@@ -47,9 +48,12 @@ class EpochAxes:
         self.y = ExpandingRange(log=log)
         self.end = 1.0
 
-    def reset(self) -> None:
-        """Forget the y extent (a new model)."""
+    def reset(self, typical: tuple[float, float] | None = None) -> None:
+        """Forget the y extent (a new model), starting from a ``typical`` span if given: early
+        epochs then stay inside it instead of re-drawing the axis every few frames."""
         self.y.reset()
+        if typical is not None:
+            self.include(list(typical))
 
     def set_end(self, end: float) -> None:
         """Show epochs 0 to ``end``."""
@@ -131,7 +135,7 @@ class LossPlot(Plot):
         """Forget every point (a new model)."""
         for series in (self.batch, self.train, self.val):
             series.clear()
-        self.axes.reset()
+        self.axes.reset(typical=TYPICAL_LOG_SPAN)
         self._dirty = True
 
     def add_batches(self, epochs: Sequence[float], losses: Sequence[float]) -> None:
@@ -194,7 +198,7 @@ class GradientPlot(Plot):
         ]
         self.series = [Series() for _ in names]
         self._names = list(names)
-        self.axes.reset()
+        self.axes.reset(typical=TYPICAL_LOG_SPAN)
         self._dirty = True
 
     def set_clip(self, clip: float) -> None:
