@@ -385,6 +385,7 @@ class MainWindow(QMainWindow):
         self.train_loss, self.epochs_done, self.preview_model = None, 0, None
         self.loss_plot.clear_history()
         self.gradient_plot.set_layers([])
+        self.gradient_plot.set_clip(0.0)
         self.prediction_plot.set_classification(False)
         self.detail_plot.set_classes([])
         self.status_panel.reset()

@@ -181,6 +181,7 @@ class GradientPlot(Plot):
             label="clip {value:.3g}", labelOpts={"position": 0.1, "color": "#c0392b"},
         )  # fmt: skip
         self.addItem(self.clip_line, ignoreBounds=True)
+        self.clip_line.setVisible(False)  # until a model and its clip setting exist
         self.curves: list[pg.PlotDataItem] = []
         self.series: list[Series] = []
         self.axes = EpochAxes(self, log=True)
