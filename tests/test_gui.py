@@ -417,13 +417,13 @@ def test_a_csv_that_breaks_after_it_was_chosen_is_caught_before_training(window,
 
 
 def test_the_worker_reports_data_it_cannot_make_as_a_failed_run(tmp_path):
-    from lstm_studio.gui.worker import TrainingWorker
+    from lstm_studio.gui.worker import Job, TrainingWorker
     from lstm_studio.training import FAILED, Experiment
 
     bad = tmp_path / "bad.csv"
     bad.write_text("v\n1\n2\nx\n")
     experiment = Experiment.for_task("csv").with_changes(csv_path=str(bad), column="v")
-    worker = TrainingWorker(experiment.train, experiment=experiment)
+    worker = TrainingWorker(Job(experiment.train, experiment=experiment))
     finished = []
     worker.finished.connect(finished.append)
     worker.run()  # no thread: the same body the QThread runs

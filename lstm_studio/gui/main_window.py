@@ -33,7 +33,7 @@ from lstm_studio.gui.series_source import series_axis
 from lstm_studio.gui.settings_form import SettingsForm
 from lstm_studio.gui.status import StatusPanel, format_seconds
 from lstm_studio.gui.try_it import TryItBox
-from lstm_studio.gui.worker import Progress
+from lstm_studio.gui.worker import Job, Progress
 from lstm_studio.training import (
     COMPLETED,
     FAILED,
@@ -187,13 +187,13 @@ class MainWindow(QMainWindow):
             return
         self.run_experiment = experiment
         if self.model is not None and self._fits_model(experiment):
-            self.runner.start(experiment.train, model=self.model, data=self.data)
+            self.runner.start(Job(experiment.train, model=self.model, data=self.data))
             self._show_run_start(experiment)
         else:  # a new model: the worker makes it and its data, then says so through ``prepared``
             self._forget_model()
             self.run_experiment = experiment
             self.show_message("preparing the data and a new model…")
-            self.runner.start(experiment.train, experiment=experiment, series=self.form.series())
+            self.runner.start(Job(experiment.train, experiment=experiment, series=self.form.series()))
         self.redraw_timer.start()
         self._update_controls()
 

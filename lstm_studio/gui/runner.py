@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
-from lstm_studio.core import LSTMModel
-from lstm_studio.gui.worker import TrainingWorker
-from lstm_studio.training import Dataset, Experiment, Series, TrainConfig
+from lstm_studio.gui.worker import Job, TrainingWorker
 
 JOIN_TIMEOUT_MS = 10_000
 
@@ -32,19 +30,11 @@ class TrainingRunner(QObject):
         """Whether a run is under way (paused counts)."""
         return self._thread is not None
 
-    def start(
-        self,
-        config: TrainConfig,
-        model: LSTMModel | None = None,
-        data: Dataset | None = None,
-        experiment: Experiment | None = None,
-        series: Series | None = None,
-    ) -> None:
-        """Begin training ``model`` on ``data``, or a new model made from ``experiment``, in a
-        new thread; the caller must not compute with the model until ``finished``."""
+    def start(self, job: Job) -> None:
+        """Begin ``job`` in a new thread; the caller must not compute with its model until ``finished``."""
         if self.running:
             raise RuntimeError("a run is already under way")
-        worker = TrainingWorker(config, model, data, experiment, series)
+        worker = TrainingWorker(job)
         thread = QThread()
         thread.setObjectName("training")
         worker.moveToThread(thread)

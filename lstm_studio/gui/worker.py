@@ -35,6 +35,18 @@ class Progress:
         return bool(self.batches or self.epochs)
 
 
+@dataclass
+class Job:
+    """One run: go on training ``model`` on ``data``, or first make both from ``experiment``
+    (and ``series``, the CSV data the form already read)."""
+
+    config: TrainConfig
+    model: LSTMModel | None = None
+    data: Dataset | None = None
+    experiment: Experiment | None = None
+    series: Series | None = None
+
+
 class TrainingWorker(QObject):
     """Trains ``model`` on ``data``, or first makes both from ``experiment`` (a new model: even
     making the data can take long, so the GUI thread never does it). Lives in a QThread and
@@ -44,17 +56,10 @@ class TrainingWorker(QObject):
     progressed = Signal(object)  # Progress
     finished = Signal(object)  # RunEnd, always emitted last (a crash becomes a failed RunEnd)
 
-    def __init__(
-        self,
-        config: TrainConfig,
-        model: LSTMModel | None = None,
-        data: Dataset | None = None,
-        experiment: Experiment | None = None,
-        series: Series | None = None,
-    ) -> None:
+    def __init__(self, job: Job) -> None:
         super().__init__()
-        self.model, self.data, self.config = model, data, config
-        self.experiment, self.series = experiment, series
+        self.job = job
+        self.model, self.data = job.model, job.data
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -104,13 +109,13 @@ class TrainingWorker(QObject):
         try:
             if self.model is None:
                 try:
-                    self.data = self.experiment.make_dataset(self.series)
+                    self.data = self.job.experiment.make_dataset(self.job.series)
                 except ValueError as exc:  # an unreadable CSV, or a series too short for its windows
                     self._finish(RunEnd(FAILED, str(exc), 0, 0, None, None, 0.0))
                     return
-                self.model = self.experiment.make_model()
+                self.model = self.job.experiment.make_model()
                 self.prepared.emit(self.model, self.data)
-            for event in train(self.model, self.data, self.config, self._should_stop):
+            for event in train(self.model, self.data, self.job.config, self._should_stop):
                 if isinstance(event, BatchEnd):
                     pending.batches.append(event)
                 elif isinstance(event, EpochEnd):
