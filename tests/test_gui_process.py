@@ -103,3 +103,18 @@ def test_main_py_without_a_display_exits_1_with_one_line():
         pytest.skip("the display check is for Linux")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "no display" in result.stderr
+
+
+def test_a_bug_in_a_slot_is_one_line_in_the_window_not_a_traceback(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from lstm_studio.gui.app import _report_in
+    from lstm_studio.gui.main_window import MainWindow
+
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    try:
+        raise KeyError("boom")
+    except KeyError as exc:
+        _report_in(window)(type(exc), exc, exc.__traceback__)
+    assert window.message_label.text() == "internal error: 'boom'; the window stays usable"

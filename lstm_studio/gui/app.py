@@ -5,7 +5,11 @@ from __future__ import annotations
 import ctypes.util
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Qt is imported only after the display check
+    from lstm_studio.gui.main_window import MainWindow
 
 # Qt's xcb plugin links these; a bare Debian/Ubuntu machine lacks most of them, and Qt then aborts.
 XCB_LIBRARIES = {
@@ -57,5 +61,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("LSTM Studio")
     app.setApplicationName("LSTM Studio")
     window = MainWindow()
+    if not os.environ.get("LSTM_STUDIO_DEBUG"):
+        sys.excepthook = _report_in(window)
     window.show()
     return app.exec()
+
+
+def _report_in(window: MainWindow) -> Callable[..., None]:
+    """An excepthook for slots: a bug shows one line in the window and on stderr, not a traceback."""
+
+    def report(kind: type[BaseException], error: BaseException, _traceback: object) -> None:
+        print(f"lstm-studio: internal error: {kind.__name__}: {error} (LSTM_STUDIO_DEBUG=1 shows details)",
+              file=sys.stderr)  # fmt: skip
+        window.show_message(f"internal error: {error}; the window stays usable", error=True)
+
+    return report
