@@ -220,6 +220,7 @@ class MainWindow(QMainWindow):
         self.show_message(
             f"training: {experiment.task}, layers {list(experiment.hidden_sizes)}, lr {experiment.train.lr:g}"
         )
+        self._redraw(force=True)  # the new axes are painted while the worker holds still
         self._stagger_redraws()
 
     def export_weights(self, path: str | Path) -> Path:
