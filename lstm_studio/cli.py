@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from lstm_studio.progress import Progress
 from lstm_studio.training import (
     COMPLETED,
     CSV_TASK,
@@ -158,8 +159,6 @@ def experiment_from_args(args: argparse.Namespace) -> Experiment:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train, report progress, save the best weights, print the final metrics."""
-    from lstm_studio.progress import Progress
-
     experiment = experiment_from_args(args)
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(out_dir):

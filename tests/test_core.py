@@ -140,3 +140,9 @@ def test_adam_first_step_moves_each_weight_by_lr_and_minimises_a_quadratic():
     for _ in range(500):
         adam.step(params, {"w": 2 * params["w"]})
     np.testing.assert_allclose(params["w"], 0.0, atol=1e-2)
+
+
+def test_num_parameters_counts_every_weight_like_pytorch():
+    # nn.LSTM(3, 5) + nn.LSTM(5, 7) + nn.Linear(7, 2)
+    expected = (20 * 3 + 20 * 5 + 40) + (28 * 5 + 28 * 7 + 56) + (2 * 7 + 2)
+    assert LSTMModel(3, [5, 7], 2).num_parameters() == expected

@@ -218,7 +218,8 @@ class MainWindow(QMainWindow):
         self._set_epoch_span(self.epochs_done + experiment.train.epochs)
         self.status_panel.start(experiment.train.epochs)
         self.show_message(
-            f"training: {experiment.task}, layers {list(experiment.hidden_sizes)}, lr {experiment.train.lr:g}"
+            f"training: {experiment.task}, layers {list(experiment.hidden_sizes)} "
+            f"({self.model.num_parameters():,} weights), lr {experiment.train.lr:g}"
         )
         self._redraw(force=True)  # the new axes are painted while the worker holds still
         self._stagger_redraws()
