@@ -81,9 +81,10 @@ class LSTMLayer:
             "bias_hh": np.zeros(4 * H, dtype=dtype),  # (4H,)
         }
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
-        self._row_scale = np.repeat(_GATE_SCALE[:, 0], H).astype(dtype)[:, None]  # (4H, 1)
-        self._scale = _GATE_SCALE.astype(dtype)
-        self._shift = _GATE_SHIFT.astype(dtype)
+        self._row_scale = np.repeat(_GATE_SCALE[:, 0], H).astype(dtype)[:, None]  # (4H, 1), for weight rows
+        # One value per gate column: a vector along contiguous rows multiplies faster than (4, 1) broadcasting.
+        self._scale = np.repeat(_GATE_SCALE[:, 0], H).astype(dtype)  # (4H,)
+        self._shift = np.repeat(_GATE_SHIFT[:, 0], H).astype(dtype)
         self._buffers: dict[tuple[int, int], _Buffers] = {}
         self._cache: tuple[np.ndarray, _Buffers] | None = None
 
@@ -122,9 +123,9 @@ class LSTMLayer:
             np.matmul(Hs[t], W_hh_T, out=step)
             Z += step
             np.tanh(Z, out=Z)
-            Gt = gates[t]  # (B, 4, H): Gi, Gf, Cc, Go after the next two lines
-            Gt *= self._scale
-            Gt += self._shift
+            Z *= self._scale
+            Z += self._shift
+            Gt = gates[t]  # (B, 4, H): Gi, Gf, Cc, Go
             np.multiply(Gt[:, 1], Cs[t], out=Cs[t + 1])
             np.multiply(Gt[:, 0], Gt[:, 2], out=tmp)
             Cs[t + 1] += tmp
