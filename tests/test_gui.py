@@ -429,3 +429,18 @@ def test_the_worker_reports_data_it_cannot_make_as_a_failed_run(tmp_path):
     worker.run()  # no thread: the same body the QThread runs
     assert finished == [worker.result] and worker.result.status == FAILED
     assert "line 4, column 'v': 'x' is not a number" in worker.result.message
+
+
+def test_weights_whose_csv_has_moved_can_still_be_tried(qtbot, window, tmp_path, monkeypatch):
+    path = csv_file(tmp_path)
+    open_csv(window, monkeypatch, path)
+    window.form.epochs_spin.setValue(2)
+    train(qtbot, window)
+    weights = window.export_weights(tmp_path / "csv.npz")
+    path.rename(tmp_path / "elsewhere.csv")
+    window.reset_button.click()
+    assert window.load_weights_file(weights)
+    assert "to try only" in window.message_label.text() and "no such file" in window.message_label.text()
+    assert not window.export_button.isEnabled() and not window.train_button.isEnabled()
+    window.try_it.input.setText("50 55 60 65 68 70 69 66 62 57 52 48")
+    assert window.try_it.result.text().startswith("next value ≈ ")

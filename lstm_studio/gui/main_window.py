@@ -186,7 +186,7 @@ class MainWindow(QMainWindow):
             self.show_message(problem, error=True)
             return
         self.run_experiment = experiment
-        if self.model is not None and self._fits_model(experiment):
+        if self.model is not None and self.data is not None and self._fits_model(experiment):
             self.runner.start(Job(experiment.train, model=self.model, data=self.data))
             self._show_run_start(experiment)
         else:  # a new model: the worker makes it and its data, then says so through ``prepared``
@@ -241,16 +241,23 @@ class MainWindow(QMainWindow):
         """Open a weights file: its settings fill the form, Try it uses it, Train continues it."""
         if self.runner.running:
             return False
+        name = Path(path).name
         try:
             model, meta = load_weights(path)
             experiment = Experiment.from_meta(meta)
             experiment.validate()
             experiment.check_model(model)
-            data = experiment.make_dataset()
+            predictor = Predictor.from_meta(model, meta)
             self.form.set_experiment(experiment)
         except (WeightsError, ValueError, OverflowError) as exc:
-            self.show_message(f"could not load {Path(path).name}: {exc}", error=True)
+            self.show_message(f"could not load {name}: {exc}", error=True)
             return False
+        try:
+            data = experiment.make_dataset()
+        except ValueError as exc:  # the CSV it was trained on has moved or changed: it can still be tried
+            self._adopt_for_trying(model, experiment, predictor)
+            self.show_message(f"loaded {name} to try only: {exc}", error=True)
+            return True
         self._adopt(model, experiment, data)
         if not self._fits_model(self.form.experiment()):
             self.show_message(
@@ -381,6 +388,14 @@ class MainWindow(QMainWindow):
         self._redraw(force=True)
         self._update_controls()
 
+    def _adopt_for_trying(self, model: LSTMModel, experiment: Experiment, predictor: Predictor) -> None:
+        """A model without its data: Try it works (with the normalisation its file records); Train
+        and Export need the data, so they wait for a model that has it."""
+        self._forget_model()
+        self.model, self.model_experiment = model, experiment
+        self.try_it.set_predictor(predictor)
+        self._update_controls()
+
     def _forget_model(self) -> None:
         """No model: empty plots, nothing to try or export."""
         self.model = self.model_experiment = self.data = self.run_experiment = self.evaluation = None
@@ -501,7 +516,7 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(running)
         self.reset_button.setEnabled(not running)
         self.load_button.setEnabled(not running)
-        self.export_button.setEnabled(not running and self.model is not None)
+        self.export_button.setEnabled(not running and self.data is not None)
         self.form.setEnabled(not running)
 
     # ----- settings and closing --------------------------------------------------------------------
