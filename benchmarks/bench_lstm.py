@@ -90,8 +90,8 @@ def theirs(shape: tuple):
     return step
 
 
-def interleaved(a: Callable, b: Callable, repeats: int) -> tuple[float, float]:
-    """Median seconds of a and b, run alternately so the machine's drift hits both alike.
+def interleaved(a: Callable, b: Callable, repeats: int) -> tuple[list[float], list[float]]:
+    """Seconds of a and b, run alternately so the machine's drift hits both alike.
 
     Each turn starts with one untimed call: both libraries' thread pools spin for a while
     after they finish, and that would otherwise be charged to whichever side runs next.
@@ -103,7 +103,13 @@ def interleaved(a: Callable, b: Callable, repeats: int) -> tuple[float, float]:
             start = time.perf_counter()
             fn()
             times.append(time.perf_counter() - start)
-    return statistics.median(ta), statistics.median(tb)
+    return ta, tb
+
+
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    """(25th percentile, median, 75th percentile)."""
+    q1, q2, q3 = np.percentile(values, [25, 50, 75])
+    return float(q1), float(q2), float(q3)
 
 
 def gemm_rate(n: int = 1024, repeats: int = 10) -> float:
@@ -164,21 +170,26 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 3 if args.quick else args.repeats
 
-    print("forward + backward, float32, median of interleaved runs")
-    print(f"{'shape':<7}{'(B, T, in, layers×H)':<24}{'ours ms':>9}{'torch ms':>10}{'torch/ours':>12}")
+    print("forward + backward, float32; medians of interleaved runs, and of the ratio within each pair")
+    header = f"{'shape':<7}{'(B, T, in, layers×H)':<24}{'ours ms':>9}{'torch ms':>10}"
+    print(f"{header}{'torch/ours':>12}{'(quartiles)':>16}")
     times = {}
     for name, shape in SHAPES.items():
         mine, torch_step = ours(shape), theirs(shape)
         n = max(3, repeats // 3) if name == "large" else repeats
-        if torch_step is None:
-            ours_s, torch_s = median_seconds(mine, n), float("nan")
-        else:
-            ours_s, torch_s = interleaved(mine, torch_step, n)
-        times[name] = ours_s
         b, t, i, h = shape
         label = f"({b}, {t}, {i}, {len(h)}×{h[0]})"
-        ratio = f"{torch_s / ours_s:>12.2f}" if torch_s == torch_s else f"{'(no torch)':>12}"
-        print(f"{name:<7}{label:<24}{ours_s * 1e3:>9.2f}{torch_s * 1e3:>10.2f}{ratio}")
+        if torch_step is None:
+            times[name] = median_seconds(mine, n)
+            print(f"{name:<7}{label:<24}{times[name] * 1e3:>9.2f}{'(no torch)':>22}")
+            continue
+        ta, tb = interleaved(mine, torch_step, n)
+        times[name] = statistics.median(ta)
+        q1, q2, q3 = quartiles([theirs_s / ours_s for ours_s, theirs_s in zip(ta, tb, strict=True)])
+        print(
+            f"{name:<7}{label:<24}{times[name] * 1e3:>9.2f}{statistics.median(tb) * 1e3:>10.2f}"
+            f"{q2:>12.2f}{f'({q1:.2f}–{q3:.2f})':>16}"
+        )
 
     rate = gemm_rate()
     large_rate = lstm_flops(*SHAPES["large"]) / times["large"] / 1e9
