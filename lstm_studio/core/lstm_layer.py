@@ -81,10 +81,10 @@ class LSTMLayer:
             "bias_hh": np.zeros(4 * H, dtype=dtype),  # (4H,)
         }
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
-        self._row_scale = np.repeat(_GATE_SCALE[:, 0], H).astype(dtype)[:, None]  # (4H, 1), for weight rows
         # One value per gate column: a vector along contiguous rows multiplies faster than (4, 1) broadcasting.
         self._scale = np.repeat(_GATE_SCALE[:, 0], H).astype(dtype)  # (4H,)
         self._shift = np.repeat(_GATE_SHIFT[:, 0], H).astype(dtype)
+        self._row_scale = self._scale[:, None]  # (4H, 1): the same factors, for the weight matrices' rows
         self._buffers: dict[tuple[int, int], _Buffers] = {}
         self._cache: tuple[np.ndarray, _Buffers] | None = None
 

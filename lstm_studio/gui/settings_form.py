@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from lstm_studio.gui.series_source import SeriesPreview, SeriesSourceEditor
 from lstm_studio.gui.widgets import LayerSizesEditor, LogSpinBox
 from lstm_studio.training import CSV_TASK, TASKS, CsvError, Experiment, Series
+from lstm_studio.training.dataset import series_window_counts
 
 
 def _spin(name: str, low: int, high: int, tip: str, special: str = "") -> QSpinBox:
@@ -220,7 +221,7 @@ class SettingsForm(QWidget):
             if isinstance(series, str):
                 return series
             try:
-                experiment.make_dataset(series)
+                series_window_counts(series, experiment.settings.seq_len, experiment.horizon, experiment.val_split)
             except ValueError as exc:
                 return str(exc)
         return ""

@@ -77,6 +77,23 @@ def make_dataset(task: Task, settings: TaskSettings, val_split: float, seed: int
     )
 
 
+def series_window_counts(series: Series, seq_len: int, horizon: int, val_split: float) -> tuple[int, int, int]:
+    """(windows, training windows used, first validation window) of a series; ValueError when
+    the series is too short for its windows and split. Counts only: no window is built."""
+    n = len(series.values) - seq_len - horizon + 1
+    if n < 2:
+        raise ValueError(
+            f"{series.path}: {len(series.values)} values in column {series.column!r} are too few for windows of "
+            f"{seq_len} values and {horizon} to predict: at least {seq_len + horizon + 1} are needed"
+        )
+    n_train, _ = split_sizes(n, val_split)
+    # The last horizon - 1 training windows would predict values that validation predicts too.
+    n_fit = n_train - (horizon - 1)
+    if n_fit < 1:
+        raise ValueError(f"{series.path}: the series is too short for a horizon of {horizon} with this split")
+    return n, n_fit, n_train
+
+
 def make_series_dataset(
     task: Task, settings: TaskSettings, series: Series, horizon: int, val_split: float, difference: bool
 ) -> Dataset:
@@ -84,17 +101,7 @@ def make_series_dataset(
     ``val_split`` part of the windows is validation, and normalisation is fitted on the values
     the training windows use, so nothing from the validation part leaks into training."""
     T, values = settings.seq_len, series.values
-    n = len(values) - T - horizon + 1
-    if n < 2:
-        raise ValueError(
-            f"{series.path}: {len(values)} values in column {series.column!r} are too few for windows of "
-            f"{T} values and {horizon} to predict: at least {T + horizon + 1} are needed"
-        )
-    n_train, _ = split_sizes(n, val_split)
-    # The last horizon - 1 training windows would predict values that validation predicts too.
-    n_fit = n_train - (horizon - 1)
-    if n_fit < 1:
-        raise ValueError(f"{series.path}: the series is too short for a horizon of {horizon} with this split")
+    n, n_fit, n_train = series_window_counts(series, T, horizon, val_split)
     starts = np.arange(n)[:, None]
     windows = values[starts + np.arange(T)]  # (n, T)
     targets = values[starts + T + np.arange(horizon)]  # (n, horizon)
