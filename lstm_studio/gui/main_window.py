@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 from lstm_studio.core import LSTMModel
 from lstm_studio.gui.plots import DetailPlot, GradientPlot, LossPlot, PredictionPlot
 from lstm_studio.gui.runner import TrainingRunner
-from lstm_studio.gui.series_source import series_axis
 from lstm_studio.gui.settings_form import SettingsForm
 from lstm_studio.gui.status import StatusPanel, format_seconds
 from lstm_studio.gui.try_it import TryItBox
@@ -432,7 +431,7 @@ class MainWindow(QMainWindow):
     def _show_forecast(self, evaluation: Evaluation, with_forecast: bool) -> None:
         """Validation part, one-step predictions and (after a run) a forecast beyond the data."""
         data = self.data
-        x = series_axis(data.series)
+        x = data.series.axis
         x_val = x[data.val_start : data.val_start + len(evaluation.targets)]
         x_future, future = np.array([]), np.array([])
         predictor = self._predictor(self.model)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QWidget
@@ -93,15 +92,5 @@ class SeriesPreview(pg.PlotWidget):
         if series is None:
             self.curve.setData([], [])
             return
-        self.curve.setData(series_axis(series), series.values)
+        self.curve.setData(series.axis, series.values)
         self.getPlotItem().enableAutoRange()
-
-
-def series_axis(series: Series) -> np.ndarray:
-    """The x values of a series: its time column when every cell is a number, else 0, 1, 2, …"""
-    if series.times:
-        try:
-            return np.array([float(t) for t in series.times])
-        except ValueError:
-            pass
-    return np.arange(len(series.values), dtype=float)

@@ -10,6 +10,7 @@ import csv
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,17 @@ class Series:
     times: tuple[str, ...] | None  # the time column's cells, when one was chosen
     column: str
     path: str
+
+    @cached_property
+    def axis(self) -> np.ndarray:
+        """X values for plots: the time column when every cell is a number, else 0, 1, 2, …
+        (worked out once: plots ask for it after every epoch)."""
+        if self.times:
+            try:
+                return np.array([float(t) for t in self.times])
+            except ValueError:
+                pass
+        return np.arange(len(self.values), dtype=float)
 
 
 @dataclass(frozen=True)
