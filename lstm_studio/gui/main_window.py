@@ -373,40 +373,32 @@ class MainWindow(QMainWindow):
 
     def _adopt(self, model: LSTMModel, experiment: Experiment, data: Dataset) -> None:
         """Make ``model`` the current one, with empty plots sized for it."""
-        self.model, self.model_experiment, self.data = model, experiment, data
-        self.run_experiment, self.evaluation, self.train_loss, self.epochs_done = None, None, None, 0
-        self.loss_plot.clear_history()
-        names = [f"LSTM {k + 1}" for k in range(len(model.layers))] + ["dense"]
-        self.gradient_plot.set_layers(names)
-        self.gradient_plot.set_clip(experiment.train.clip)
-        self.prediction_plot.set_classification(data.is_classification)
-        self.detail_plot.set_classes(data.task.classes, series=data.series is not None)
-        self.status_panel.reset()
-        self.metrics_label.setText("")
-        self.try_it.set_predictor(self._predictor(model))
-        self._redraw(force=True)
-        self._update_controls()
+        self._set_model(model, experiment, data)
 
     def _adopt_for_trying(self, model: LSTMModel, experiment: Experiment, predictor: Predictor) -> None:
         """A model without its data: Try it works (with the normalisation its file records); Train
         and Export need the data, so they wait for a model that has it."""
-        self._forget_model()
-        self.model, self.model_experiment = model, experiment
+        self._set_model(model, experiment, None)
         self.try_it.set_predictor(predictor)
-        self._update_controls()
 
     def _forget_model(self) -> None:
         """No model: empty plots, nothing to try or export."""
-        self.model = self.model_experiment = self.data = self.run_experiment = self.evaluation = None
-        self.train_loss, self.epochs_done, self.preview_model = None, 0, None
+        self._set_model(None, None, None)
+
+    def _set_model(self, model: LSTMModel | None, experiment: Experiment | None, data: Dataset | None) -> None:
+        self.model, self.model_experiment, self.data = model, experiment, data
+        self.run_experiment = self.evaluation = self.train_loss = self.preview_model = None
+        self.epochs_done = 0
         self.loss_plot.clear_history()
-        self.gradient_plot.set_layers([])
-        self.gradient_plot.set_clip(0.0)
-        self.prediction_plot.set_classification(False)
-        self.detail_plot.set_classes([])
+        layers = len(model.layers) if model is not None else 0
+        self.gradient_plot.set_layers([f"LSTM {k + 1}" for k in range(layers)] + (["dense"] if layers else []))
+        self.gradient_plot.set_clip(experiment.train.clip if experiment is not None else 0.0)
+        self.prediction_plot.set_classification(data is not None and data.is_classification)
+        classes = data.task.classes if data is not None else ()
+        self.detail_plot.set_classes(classes, series=data is not None and data.series is not None)
         self.status_panel.reset()
         self.metrics_label.setText("")
-        self.try_it.set_predictor(None)
+        self.try_it.set_predictor(self._predictor(model))
         self._redraw(force=True)
         self._update_controls()
 
