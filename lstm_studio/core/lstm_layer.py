@@ -1,8 +1,8 @@
 """One LSTM layer over a whole sequence, forward and backpropagation through time.
 
-Gate equations (gate order i, f, g, o as in PyTorch), for every time step t:
+Gate equations (PyTorch's gate order i, f, g, o), for every time step t:
 
-    Z_t = W_ih · x_t + b_ih + W_hh · h_{t-1} + b_hh      pre-activations, (B, 4H)
+    Z_t = W_ih · x_t + b_ih + W_hh · h_{t-1} + b_hh      pre-activations, (4H, B)
     Gi  = σ(Z_i)        input gate
     Gf  = σ(Z_f)        forget gate
     Cc  = tanh(Z_g)     candidate cell
@@ -10,8 +10,9 @@ Gate equations (gate order i, f, g, o as in PyTorch), for every time step t:
     C_t = Gf ⊙ C_{t-1} + Gi ⊙ Cc
     h_t = Go ⊙ tanh(C_t)
 
-Sequences are stored time-major, (T, B, ·), so every step reads and writes contiguous
-slices, and every per-step array lives in buffers allocated once per sequence shape.
+Sequences are stored feature-major, (features, T, B): one step is a (features, B) block, so
+every gate of a step is a contiguous block of rows, and one matrix product over the whole
+sequence gives the weight gradients. Every array lives in buffers allocated once per shape.
 """
 
 from __future__ import annotations
@@ -25,40 +26,66 @@ MAX_CACHED_SHAPES = 4  # training batches, the last smaller batch, validation: a
 # The backward pass prepares everything that does not depend on the recurrence for a chunk of
 # steps at once (fewer Python calls), in chunks small enough to stay in the CPU cache.
 CHUNK_BYTES = 1 << 20
+# Whole-sequence rows are padded by 64 bytes: rows a multiple of 2 KiB apart would put one
+# step's slice of every row into the same few cache sets.
+ROW_PAD = 16
 
-# σ(z) = 0.5·tanh(z/2) + 0.5: with the σ gates' weights halved, one tanh over all four gates
-# followed by one scale and one shift gives every activation. Rows: i, f, g, o.
-_GATE_SCALE = np.array([[0.5], [0.5], [1.0], [0.5]])
-_GATE_SHIFT = np.array([[0.5], [0.5], [0.0], [0.5]])
+# Inside, the gates are ordered o, i, f, g (PyTorch's blocks 3, 0, 1, 2): the three σ gates
+# are then one block of rows, and so are the three gates the cell gradient drives.
+GATE_ORDER = (3, 0, 1, 2)
+OUTPUT, INPUT, FORGET, CANDIDATE = range(4)  # gate indices, in that internal order
 
 
 class _Buffers:
     """Everything one sequence shape needs, allocated once and reused batch after batch."""
 
     def __init__(self, T: int, B: int, n_in: int, H: int, dtype: np.dtype) -> None:
-        self.G = np.empty((T, B, 4 * H), dtype)  # pre-activations, then activations Gi, Gf, Cc, Go
-        self.Hs = np.zeros((T + 1, B, H), dtype)  # Hs[t] is h_{t-1}; Hs[0] stays 0
-        self.Cs = np.zeros((T + 1, B, H), dtype)  # Cs[t] is C_{t-1}; Cs[0] stays 0
-        self.tanhC = np.empty((T, B, H), dtype)
-        self.step = np.empty((B, 4 * H), dtype)  # h_{t-1} · W_hhᵀ of one step
-        self.tmp = np.empty((B, H), dtype)
+        K = n_in + H + 1
+        # The stacked inputs of every step: x_t, h_{t-1} and a row of ones (for the bias), so
+        # one product gives a step's pre-activations. h_t is written to column block t + 1.
+        self.XH = _padded_rows(K, T + 1, B, dtype)
+        self.XH[-1] = 1.0
+        self.G = np.empty((T, 4, H, B), dtype)  # pre-activations, then activations Go, Gi, Gf, Cc
+        self.Cs = np.zeros((T + 1, H, B), dtype)  # Cs[t] is C_{t-1}; Cs[0] stays 0
+        self.tanhC = np.empty((T, H, B), dtype)
+        self.tmp = np.empty((H, B), dtype)
+        self.W = np.empty((4 * H, K), dtype)  # [W_ih | W_hh | b] in gate order o, i, f, g
         self.shape = (T, B, n_in, H, dtype)
         self.backward: dict[str, np.ndarray] | None = None  # allocated on the first backward pass
 
     def backward_buffers(self) -> dict[str, np.ndarray]:
         if self.backward is None:
             T, B, n_in, H, dtype = self.shape
-            chunk = min(T, max(1, CHUNK_BYTES // (B * 4 * H * np.dtype(dtype).itemsize)))
+            chunk = min(T, max(1, CHUNK_BYTES // (4 * H * B * np.dtype(dtype).itemsize)))
             self.backward = {
-                "dZ": np.empty((T, B, 4 * H), dtype),  # dL/dZ, every step
-                "E": np.empty((chunk, B, 4 * H), dtype),  # dZ / (dC, dC, dC, dh), a chunk of steps
-                "GoDtanh": np.empty((chunk, B, H), dtype),  # Go ⊙ (1 - tanh²C): how h_t moves C_t
-                "dC": np.empty((B, H), dtype),
-                "dh": np.empty((B, H), dtype),
-                "dX": np.empty((T, B, n_in), dtype),
-                "ones": np.ones(T * B, dtype),
+                "dZ": _padded_rows(4 * H, T, B, dtype),  # dL/dZ, every step
+                "E": np.empty((chunk, 4, H, B), dtype),  # dZ / (dh, dC, dC, dC), a chunk of steps
+                "GoDtanh": np.empty((chunk, H, B), dtype),  # Go ⊙ (1 - tanh²C): how h_t moves C_t
+                "dC": np.empty((H, B), dtype),
+                "dh": np.empty((H, B), dtype),
+                "dW": np.empty((4 * H, n_in + H + 1), dtype),
+                "dX": np.empty((n_in, T, B), dtype),
             }
         return self.backward
+
+
+def _padded_rows(rows: int, T: int, B: int, dtype: np.dtype) -> np.ndarray:
+    """A zeroed (rows, T, B) array whose rows lie ROW_PAD elements further apart than T·B."""
+    storage = np.zeros((rows, T * B + ROW_PAD), dtype)
+    return _reshaped(storage[:, : T * B], rows, T, B)
+
+
+def _reshaped(a: np.ndarray, *shape: int) -> np.ndarray:
+    """``a`` under a new shape, always a view: a silent copy would lose what is written to it."""
+    view = a.view()
+    view.shape = shape  # raises where reshape() would copy
+    return view
+
+
+def _flat(seq: np.ndarray) -> np.ndarray:
+    """(rows, T, B) → (rows, T·B), as a view."""
+    rows, T, B = seq.shape
+    return _reshaped(seq, rows, T * B)
 
 
 class LSTMLayer:
@@ -81,12 +108,9 @@ class LSTMLayer:
             "bias_hh": np.zeros(4 * H, dtype=dtype),  # (4H,)
         }
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
-        # One value per gate column: a vector along contiguous rows multiplies faster than (4, 1) broadcasting.
-        self._scale = np.repeat(_GATE_SCALE[:, 0], H).astype(dtype)  # (4H,)
-        self._shift = np.repeat(_GATE_SHIFT[:, 0], H).astype(dtype)
-        self._row_scale = self._scale[:, None]  # (4H, 1): the same factors, for the weight matrices' rows
+        self._rows = np.concatenate([np.arange(H) + k * H for k in GATE_ORDER])  # internal row → PyTorch row
         self._buffers: dict[tuple[int, int], _Buffers] = {}
-        self._cache: tuple[np.ndarray, _Buffers] | None = None
+        self._cache: _Buffers | None = None
 
     def _buffers_for(self, T: int, B: int, dtype: np.dtype) -> _Buffers:
         buf = self._buffers.pop((T, B), None)
@@ -98,61 +122,56 @@ class LSTMLayer:
         return buf
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        """Run the layer over ``X`` (T, B, in); return every hidden state, (T, B, H).
+        """Run the layer over ``X`` (in, T, B); return every hidden state, (H, T, B).
 
-        Keeps what backward needs. The returned array is a buffer the next forward pass of
-        the same shape overwrites.
+        Keeps what backward needs. The returned array is a view of a buffer the next forward
+        pass of the same shape overwrites.
         """
-        T, B, _ = X.shape
+        n_in, T, B = X.shape
         H = self.hidden_size
-        p = self.params
+        p, rows = self.params, self._rows
         buf = self._buffers_for(T, B, X.dtype)
-        # σ gates' rows halved (see _GATE_SCALE); transposed copies, since BLAS multiplies by a
-        # contiguous right-hand matrix about 10 % faster than by a transposed view.
-        W_ih_T = np.ascontiguousarray((p["weight_ih"] * self._row_scale).T)  # (in, 4H)
-        W_hh_T = np.ascontiguousarray((p["weight_hh"] * self._row_scale).T)  # (H, 4H)
-        bias = (p["bias_ih"] + p["bias_hh"]) * self._row_scale[:, 0]
-        G = buf.G
-        # One input projection for all time steps; the loop adds only the recurrent part.
-        np.matmul(X.reshape(T * B, -1), W_ih_T, out=G.reshape(T * B, 4 * H))
-        G += bias
-        gates = G.reshape(T, B, 4, H)
-        Hs, Cs, tanhC, step, tmp = buf.Hs, buf.Cs, buf.tanhC, buf.step, buf.tmp
+        XH, W, G, Cs, tanhC, tmp = buf.XH, buf.W, buf.G, buf.Cs, buf.tanhC, buf.tmp
+        XH[:n_in, :T] = X
+        W[:, :n_in] = p["weight_ih"][rows]
+        W[:, n_in:-1] = p["weight_hh"][rows]
+        np.add(p["bias_ih"][rows], p["bias_hh"][rows], out=W[:, -1])
+        # σ(z) = 0.5·tanh(z/2) + 0.5: with the σ gates' rows halved, one tanh covers all four gates.
+        W[: 3 * H] *= 0.5
+        Zs = G.reshape(T, 4 * H, B)  # G is contiguous: a view
         for t in range(T):
-            Z = G[t]  # (B, 4H)
-            np.matmul(Hs[t], W_hh_T, out=step)
-            Z += step
+            Z, gates = Zs[t], G[t]
+            np.matmul(W, XH[:, t], out=Z)
             np.tanh(Z, out=Z)
-            Z *= self._scale
-            Z += self._shift
-            Gt = gates[t]  # (B, 4, H): Gi, Gf, Cc, Go
-            np.multiply(Gt[:, 1], Cs[t], out=Cs[t + 1])
-            np.multiply(Gt[:, 0], Gt[:, 2], out=tmp)
+            sigmoids = Z[: 3 * H]
+            sigmoids *= 0.5
+            sigmoids += 0.5
+            np.multiply(gates[FORGET], Cs[t], out=Cs[t + 1])
+            np.multiply(gates[INPUT], gates[CANDIDATE], out=tmp)
             Cs[t + 1] += tmp
             np.tanh(Cs[t + 1], out=tanhC[t])
-            np.multiply(Gt[:, 3], tanhC[t], out=Hs[t + 1])
-        self._cache = (X, buf)
-        return Hs[1:]
+            np.multiply(gates[OUTPUT], tanhC[t], out=XH[n_in:-1, t + 1])
+        self._cache = buf
+        return XH[n_in:-1, 1:]
 
     def backward(
         self, dHs: np.ndarray | None = None, dh_last: np.ndarray | None = None, input_grad: bool = True
     ) -> np.ndarray | None:
         """Backpropagate through time; set ``self.grads``.
 
-        The loss gradient reaches the hidden states either at every step, ``dHs`` (T, B, H),
-        or only at the last one, ``dh_last`` (B, H). Returns the gradient with respect to
-        the input sequence, (T, B, in), unless ``input_grad`` is False (the bottom layer).
+        The loss gradient reaches the hidden states either at every step, ``dHs`` (H, T, B),
+        or only at the last one, ``dh_last`` (H, B). Returns the gradient with respect to
+        the input sequence, (in, T, B), unless ``input_grad`` is False (the bottom layer).
         """
-        if self._cache is None:
+        buf = self._cache
+        if buf is None:
             raise RuntimeError("backward() called before forward()")
-        X, buf = self._cache
-        T, B, _ = X.shape
-        H = self.hidden_size
+        T, B, n_in, H, _ = buf.shape
         b = buf.backward_buffers()
         dZ, E, GoDtanh, dC, dh, tmp = b["dZ"], b["E"], b["GoDtanh"], b["dC"], b["dh"], buf.tmp
         G, Cs, tanhC = buf.G, buf.Cs, buf.tanhC
-        gates = G.reshape(T, B, 4, H)
-        W_hh = self.params["weight_hh"]
+        dZ4 = _reshaped(dZ, 4, H, T, B)
+        W_hh_T = np.ascontiguousarray(self.params["weight_hh"][self._rows].T)  # (H, 4H), internal order
         dC.fill(0.0)
         if dh_last is not None:
             dh[...] = dh_last
@@ -165,48 +184,46 @@ class LSTMLayer:
             for t in reversed(range(start, end)):
                 k = t - start
                 if dHs is not None:
-                    dh += dHs[t]
+                    dh += dHs[:, t]
                 # dL/dC_t: from h_t through Go ⊙ tanh'(C_t), and from C_{t+1} through its forget gate
                 np.multiply(dh, GoDtanh[k], out=tmp)
                 dC += tmp
-                dZt, Ek = dZ[t].reshape(B, 4, H), E[k].reshape(B, 4, H)
-                np.multiply(Ek[:, :3], dC[:, None, :], out=dZt[:, :3])  # i, f, g: all driven by dC
-                np.multiply(Ek[:, 3], dh, out=dZt[:, 3])  # o: driven by dh
-                dC *= gates[t, :, 1]  # on to C_{t-1}
-                np.matmul(dZ[t], W_hh, out=dh)  # on to h_{t-1}
-        # Weight gradients as whole-sequence matrix products, not sums of per-step ones.
-        dZ2 = dZ.reshape(T * B, 4 * H)
-        g = self.grads
-        np.matmul(dZ2.T, X.reshape(T * B, -1), out=g["weight_ih"])
-        np.matmul(dZ2.T, buf.Hs[:-1].reshape(T * B, H), out=g["weight_hh"])
-        np.matmul(b["ones"], dZ2, out=g["bias_ih"])  # the sum over rows, as a BLAS product (4× np.sum)
+                np.multiply(E[k, OUTPUT], dh, out=dZ4[OUTPUT, :, t])  # o: driven by dh
+                np.multiply(E[k, INPUT:], dC, out=dZ4[INPUT:, :, t])  # i, f, g: driven by dC
+                dC *= G[t, FORGET]  # on to C_{t-1}
+                np.matmul(W_hh_T, dZ[:, t], out=dh)  # on to h_{t-1}
+        # One whole-sequence product gives [dW_ih | dW_hh | db]; then back to PyTorch's row order.
+        dZ2, dW, g, rows = _flat(dZ), b["dW"], self.grads, self._rows
+        np.matmul(dZ2, _flat(buf.XH[:, :T]).T, out=dW)
+        g["weight_ih"][rows] = dW[:, :n_in]
+        g["weight_hh"][rows] = dW[:, n_in:-1]
+        g["bias_ih"][rows] = dW[:, -1]
         g["bias_hh"][...] = g["bias_ih"]
         if not input_grad:
             return None
         dX = b["dX"]
-        np.matmul(dZ2, self.params["weight_ih"], out=dX.reshape(T * B, -1))
+        np.matmul(self.params["weight_ih"][rows].T, dZ2, out=_flat(dX))
         return dX
 
 
 def _backward_factors(G: np.ndarray, C_prev: np.ndarray, tanhC: np.ndarray, E: np.ndarray, GoDtanh: np.ndarray) -> None:
-    """For n steps (G: (n, B, 4H)), what turns dC and dh into dL/dZ, none of it recurrent.
+    """For n steps (G: (n, 4, H, B)), what turns dh and dC into dL/dZ, none of it recurrent.
 
     E ← activation derivative × what the gate multiplies in the forward pass:
-        i: σ'(Z_i) ⊙ Cc,  f: σ'(Z_f) ⊙ C_{t-1},  g: tanh'(Z_g) ⊙ Gi,  o: σ'(Z_o) ⊙ tanh C_t
-    so dL/dZ = E ⊙ (dC, dC, dC, dh). GoDtanh ← Go ⊙ (1 - tanh² C_t). Uses only E[:n], GoDtanh[:n].
+        o: σ'(Z_o) ⊙ tanh C_t,  i: σ'(Z_i) ⊙ Cc,  f: σ'(Z_f) ⊙ C_{t-1},  g: tanh'(Z_g) ⊙ Gi
+    so dL/dZ = E ⊙ (dh, dC, dC, dC). GoDtanh ← Go ⊙ (1 - tanh² C_t). Uses only E[:n], GoDtanh[:n].
     """
-    n, _, four_h = G.shape
-    H = four_h // 4
+    n = len(G)
     E, GoDtanh = E[:n], GoDtanh[:n]
-    gates, Ev = G.reshape(n, -1, 4, H), E.reshape(n, -1, 4, H)
-    np.multiply(G, G, out=E)
-    np.subtract(G, E, out=E)  # σ' = s - s²
-    np.multiply(gates[:, :, 2], gates[:, :, 2], out=Ev[:, :, 2])
-    np.subtract(1.0, Ev[:, :, 2], out=Ev[:, :, 2])  # tanh' = 1 - g²
-    Ev[:, :, 0] *= gates[:, :, 2]
-    Ev[:, :, 1] *= C_prev
-    Ev[:, :, 2] *= gates[:, :, 0]
-    Ev[:, :, 3] *= tanhC
+    sigmoids, sigmoid_grads = G[:, :CANDIDATE], E[:, :CANDIDATE]
+    np.multiply(sigmoids, sigmoids, out=sigmoid_grads)
+    np.subtract(sigmoids, sigmoid_grads, out=sigmoid_grads)  # σ' = s - s²
+    np.multiply(G[:, CANDIDATE], G[:, CANDIDATE], out=E[:, CANDIDATE])
+    np.subtract(1.0, E[:, CANDIDATE], out=E[:, CANDIDATE])  # tanh' = 1 - g²
+    E[:, OUTPUT] *= tanhC
+    E[:, INPUT] *= G[:, CANDIDATE]
+    E[:, FORGET] *= C_prev
+    E[:, CANDIDATE] *= G[:, INPUT]
     np.multiply(tanhC, tanhC, out=GoDtanh)
     np.subtract(1.0, GoDtanh, out=GoDtanh)
-    GoDtanh *= gates[:, :, 3]
+    GoDtanh *= G[:, OUTPUT]

@@ -84,10 +84,10 @@ class LSTMModel:
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Raw outputs (regression values or logits) for x: (batch, time, input_size)."""
         x = self._check_input(x)
-        seq = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, in): time-major inside
+        seq = x.transpose(2, 1, 0)  # (in, T, B): feature-major inside, see lstm_layer
         for layer in self.layers:
             seq = layer.forward(seq)
-        return self.dense.forward(seq[-1])
+        return self.dense.forward(seq[:, -1].T)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Regression values, or class probabilities (softmax) for cross-entropy."""
@@ -112,7 +112,7 @@ class LSTMModel:
                 raise ValueError(f"class indices must lie in [0, {self.output_size})")
             loss, dy = cross_entropy(y, target)
         dh_last = self.dense.backward(dy)  # (B, H_top): only the last step feeds the output
-        dseq = self.layers[-1].backward(dh_last=dh_last, input_grad=len(self.layers) > 1)
+        dseq = self.layers[-1].backward(dh_last=dh_last.T, input_grad=len(self.layers) > 1)
         for k in range(len(self.layers) - 2, -1, -1):
             dseq = self.layers[k].backward(dHs=dseq, input_grad=k > 0)
         return loss, self.gradients()
