@@ -60,6 +60,7 @@ class _Buffers:
             self.backward = {
                 "dZ": _padded_rows(4 * H, T, B, dtype),  # dL/dZ, every step
                 "E": np.empty((chunk, 4, H, B), dtype),  # dZ / (dh, dC, dC, dC), a chunk of steps
+                "dZ_chunk": np.empty((chunk, 4, H, B), dtype),  # dL/dZ of a chunk of steps, contiguous
                 "GoDtanh": np.empty((chunk, H, B), dtype),  # Go ⊙ (1 - tanh²C): how h_t moves C_t
                 "dC": np.empty((H, B), dtype),
                 "dh": np.empty((H, B), dtype),
@@ -170,7 +171,7 @@ class LSTMLayer:
         b = buf.backward_buffers()
         dZ, E, GoDtanh, dC, dh, tmp = b["dZ"], b["E"], b["GoDtanh"], b["dC"], b["dh"], buf.tmp
         G, Cs, tanhC = buf.G, buf.Cs, buf.tanhC
-        dZ4 = _reshaped(dZ, 4, H, T, B)
+        D = b["dZ_chunk"]
         W_hh_T = np.ascontiguousarray(self.params["weight_hh"][self._rows].T)  # (H, 4H), internal order
         dC.fill(0.0)
         if dh_last is not None:
@@ -188,10 +189,12 @@ class LSTMLayer:
                 # dL/dC_t: from h_t through Go ⊙ tanh'(C_t), and from C_{t+1} through its forget gate
                 np.multiply(dh, GoDtanh[k], out=tmp)
                 dC += tmp
-                np.multiply(E[k, OUTPUT], dh, out=dZ4[OUTPUT, :, t])  # o: driven by dh
-                np.multiply(E[k, INPUT:], dC, out=dZ4[INPUT:, :, t])  # i, f, g: driven by dC
+                np.multiply(E[k, OUTPUT], dh, out=D[k, OUTPUT])  # o: driven by dh
+                np.multiply(E[k, INPUT:], dC, out=D[k, INPUT:])  # i, f, g: driven by dC
                 dC *= G[t, FORGET]  # on to C_{t-1}
-                np.matmul(W_hh_T, dZ[:, t], out=dh)  # on to h_{t-1}
+                np.matmul(W_hh_T, D[k].reshape(4 * H, B), out=dh)  # on to h_{t-1}
+            # Written a chunk at a time: one step's rows lie T·B apart, too far apart to write one by one.
+            dZ[:, start:end] = D[: end - start].reshape(end - start, 4 * H, B).transpose(1, 0, 2)
         # One whole-sequence product gives [dW_ih | dW_hh | db]; then back to PyTorch's row order.
         dZ2, dW, g, rows = _flat(dZ), b["dW"], self.grads, self._rows
         np.matmul(dZ2, _flat(buf.XH[:, :T]).T, out=dW)
