@@ -10,6 +10,7 @@ SHAPES = [  # (input_size, hidden_sizes, output_size, batch, time)
     (1, [3], 1, 2, 4),
     (2, [4, 3], 3, 3, 5),
     (3, [2, 5, 3], 2, 2, 6),
+    (1, [1, 2], 2, 1, 1),  # one sample, one step, one hidden unit: every buffer at its edge
 ]
 
 
