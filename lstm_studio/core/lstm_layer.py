@@ -24,8 +24,9 @@ from lstm_studio.core.initializers import xavier_gates
 FORGET_BIAS = 1.0  # start by remembering: gradients flow through C from the first epoch
 MAX_CACHED_SHAPES = 4  # training batches, the last smaller batch, validation: a few shapes recur
 # The backward pass prepares everything that does not depend on the recurrence for a chunk of
-# steps at once (fewer Python calls), in chunks small enough to stay in the CPU cache.
-CHUNK_BYTES = 1 << 20
+# steps at once (fewer Python calls), in chunks small enough that the chunk's buffers and the
+# recurrent weights stay in a core's L2 cache (2 MB here): 512 KB measured 2 % faster than 1 MB.
+CHUNK_BYTES = 1 << 19
 # Whole-sequence rows are padded by 64 bytes: rows a multiple of 2 KiB apart would put one
 # step's slice of every row into the same few cache sets.
 ROW_PAD = 16
