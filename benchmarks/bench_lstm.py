@@ -161,7 +161,7 @@ def time_to_seed_examples(dtype: str) -> tuple[float, int]:
     experiment = Experiment.for_task("next-number").with_changes(dtype=dtype)
     start = time.perf_counter()
     data, model = experiment.make_dataset(), experiment.make_model()
-    predictor = Predictor(model, data.task.kind, data.normalizer, data.task.classes)
+    predictor = Predictor.for_data(model, data)
     for event in train(model, data, experiment.train):
         if isinstance(event, EpochEnd):
             answers = [predictor.predict(ex).values[0] for ex in data.task.examples]

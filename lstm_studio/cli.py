@@ -195,7 +195,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "message": event.message,
         "best_epoch": event.best_epoch,
         "metrics": {"train_loss": event.train_loss, **event.evaluation.summary()},
-        "examples": _examples(experiment, Predictor(model, data.task.kind, data.normalizer, data.task.classes)),
+        "examples": _examples(experiment, Predictor.for_data(model, data)),
         "out": args.out,
     }
     if args.json:

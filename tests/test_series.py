@@ -136,7 +136,7 @@ def test_a_longer_horizon_predicts_several_values(tmp_path):
     experiment = csv_experiment(series_file(tmp_path, values), "value", seq_len=10, horizon=3, epochs=20)
     model, data, end = run(experiment)
     assert model.output_size == 3 and data.val_targets.shape[1] == 3
-    prediction = Predictor(model, data.task.kind, data.normalizer, ()).predict(values[-10:])
+    prediction = Predictor.for_data(model, data).predict(values[-10:])
     assert len(prediction.values) == 3
     assert end.evaluation.rmse < baselines(data)["mean_rmse"]
 
@@ -147,7 +147,7 @@ def test_sunspots_defaults_beat_the_persistence_forecast():
     model, data, end = run(experiment)
     assert data.series.values.shape == (309,) and data.series.times[0] == "1700"
     assert end.evaluation.rmse < 0.8 * baselines(data)["persistence_rmse"]
-    predictor = Predictor(model, data.task.kind, data.normalizer, ())
+    predictor = Predictor.for_data(model, data)
     ahead = forecast(predictor, data.series.values, experiment.settings.seq_len, steps=15)
     assert ahead.shape == (15,) and np.all(np.isfinite(ahead))
     assert ahead[0] == pytest.approx(predictor.predict(data.series.values[-20:]).values[0])

@@ -169,7 +169,7 @@ def test_unknown_task_lists_the_choices():
 def test_next_number_defaults_reproduce_the_seed_examples():
     exp = Experiment.for_task("next-number")
     model, data, events = run(exp)
-    predictor = Predictor(model, data.task.kind, data.normalizer, data.task.classes)
+    predictor = Predictor.for_data(model, data)
     assert predictor.predict(range(10)).values[0] == pytest.approx(10.0, abs=0.1)
     assert predictor.predict(range(15, 25)).values[0] == pytest.approx(25.0, abs=0.1)
     assert events[-1].evaluation.rmse < 0.1
@@ -178,7 +178,7 @@ def test_next_number_defaults_reproduce_the_seed_examples():
 def test_pattern_defaults_reach_95_percent_validation_accuracy():
     model, data, events = run(Experiment.for_task("pattern"))
     assert events[-1].evaluation.accuracy >= 0.95
-    predictor = Predictor(model, data.task.kind, data.normalizer, data.task.classes)
+    predictor = Predictor.for_data(model, data)
     rising = predictor.predict(np.linspace(-1, 1, 20))
     assert rising.label == "rising" and rising.probabilities["rising"] > 0.5
     assert sum(rising.probabilities.values()) == pytest.approx(1.0)

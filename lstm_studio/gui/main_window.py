@@ -438,7 +438,7 @@ class MainWindow(QMainWindow):
     def _predictor(self, model: LSTMModel | None) -> Predictor | None:
         if model is None or self.data is None:
             return None
-        return Predictor(model, self.data.task.kind, self.data.normalizer, self.data.task.classes)
+        return Predictor.for_data(model, self.data)
 
     def _run_end_message(self, result: RunEnd) -> tuple[str, bool]:
         """What to tell about a finished run, and whether it is an error."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lstm_studio.core import LSTMModel
+from lstm_studio.training.dataset import Dataset
 from lstm_studio.training.normalization import Normalizer
 from lstm_studio.training.tasks import CLASSIFICATION, REGRESSION
 
@@ -35,6 +36,11 @@ class Predictor:
         self.kind = kind
         self.normalizer = normalizer
         self.classes = list(classes)
+
+    @classmethod
+    def for_data(cls, model: LSTMModel, data: Dataset) -> Predictor:
+        """For a model trained on ``data``: its task's kind and classes, its normalisation."""
+        return cls(model, data.task.kind, data.normalizer, data.task.classes)
 
     @classmethod
     def from_meta(cls, model: LSTMModel, meta: dict) -> Predictor:
