@@ -55,12 +55,18 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def ours(shape: tuple) -> Callable[[], object]:
+def model_and_batch(shape: tuple) -> tuple[LSTMModel, np.ndarray, np.ndarray]:
+    """A float32 model of ``shape`` and one random batch (x, y) for it."""
     batch, steps, inputs, hidden = shape
     rng = np.random.default_rng(0)
     model = LSTMModel(inputs, hidden, 1, dtype=np.float32)
     x = rng.normal(size=(batch, steps, inputs)).astype(np.float32)
     y = rng.normal(size=(batch, 1)).astype(np.float32)
+    return model, x, y
+
+
+def ours(shape: tuple) -> Callable[[], object]:
+    model, x, y = model_and_batch(shape)
     return lambda: model.loss_and_gradients(x, y)
 
 
@@ -140,13 +146,9 @@ def gemm_share(shape: tuple, pairs: int, n: int = 1024) -> tuple[float, float, f
 
 def training_step(shape: tuple) -> Callable[[], object]:
     """One optimiser step as the trainer takes it: gradients, clipping, Adam."""
-    batch, steps, inputs, hidden = shape
-    rng = np.random.default_rng(0)
-    model = LSTMModel(inputs, hidden, 1, dtype=np.float32)
+    model, x, y = model_and_batch(shape)
     adam = Adam(1e-3)
     params = model.parameters()
-    x = rng.normal(size=(batch, steps, inputs)).astype(np.float32)
-    y = rng.normal(size=(batch, 1)).astype(np.float32)
 
     def step():
         _, grads = model.loss_and_gradients(x, y)
