@@ -119,6 +119,8 @@ def _sine(s: TaskSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.nda
 
 
 _GENERATORS = {"next-number": _next_number, "pattern": _pattern, "sine": _sine}
+# Real series are a few hundred values: smaller batches, and early stopping against overfitting.
+SERIES_DEFAULTS = TrainingDefaults(hidden_sizes=(32,), lr=0.01, epochs=60, batch_size=16, patience=15)
 
 TASKS: dict[str, Task] = {
     task.name: task
@@ -156,7 +158,7 @@ TASKS: dict[str, Task] = {
             description="Yearly sunspot numbers 1700–2008 (NOAA): forecast next year's from the last 20.",
             kind=REGRESSION,
             settings=TaskSettings(seq_len=20, n_samples=0, noise=0.0),
-            defaults=TrainingDefaults(hidden_sizes=(32,), lr=0.01, epochs=60, batch_size=16, patience=15),
+            defaults=SERIES_DEFAULTS,
             uses_noise=False,
             series=True,
             data_file="sunspots.csv",
@@ -169,7 +171,7 @@ TASKS: dict[str, Task] = {
             description="Your own series: one numeric column of a CSV file, the next value from the last few.",
             kind=REGRESSION,
             settings=TaskSettings(seq_len=12, n_samples=0, noise=0.0),
-            defaults=TrainingDefaults(hidden_sizes=(32,), lr=0.01, epochs=60, batch_size=16, patience=15),
+            defaults=SERIES_DEFAULTS,
             uses_noise=False,
             series=True,
         ),
