@@ -224,3 +224,10 @@ def test_a_model_that_does_not_fit_its_task_is_refused():
     with pytest.raises(ValueError, match="does not fit task sine"):
         Experiment.for_task("sine").check_model(LSTMModel(1, [4], 3))
     Experiment.for_task("sine").check_model(LSTMModel(1, [4], 1))
+
+
+def test_only_optimisation_settings_may_change_for_a_model_to_go_on_training():
+    base = Experiment.for_task("sine")
+    assert base.makes_same_model_and_data(base.with_changes(lr=0.5, epochs=3, batch_size=7, clip=0.0, patience=2))
+    for change in ({"seed": 1}, {"hidden_sizes": (16,)}, {"seq_len": 12}, {"dtype": "float32"}, {"val_split": 0.3}):
+        assert not base.makes_same_model_and_data(base.with_changes(**change)), change

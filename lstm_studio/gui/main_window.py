@@ -361,15 +361,7 @@ class MainWindow(QMainWindow):
     # ----- helpers ---------------------------------------------------------------------------------
     def _fits_model(self, experiment: Experiment) -> bool:
         """Whether the current model and data were built from the same task, data and layers."""
-        built = self.model_experiment
-
-        def what_the_model_and_data_depend_on(e: Experiment) -> tuple:
-            return (e.task, e.settings, e.hidden_sizes, e.dtype, e.val_split, e.train.seed, e.csv_path, e.column,
-                    e.time_column, e.horizon, e.difference)  # fmt: skip
-
-        return built is not None and what_the_model_and_data_depend_on(experiment) == (
-            what_the_model_and_data_depend_on(built)
-        )
+        return self.model_experiment is not None and self.model_experiment.makes_same_model_and_data(experiment)
 
     def _adopt(self, model: LSTMModel, experiment: Experiment, data: Dataset) -> None:
         """Make ``model`` the current one, with empty plots sized for it."""

@@ -96,6 +96,13 @@ class Experiment:
         """The series task's column (CsvError naming the line and column of any bad cell)."""
         return read_series(self.series_path, self.column, self.time_column or None)
 
+    def makes_same_model_and_data(self, other: Experiment) -> bool:
+        """Whether ``other`` builds the same network and data, so a model trained under one may
+        go on training under the other (only the optimisation settings, seed aside, differ)."""
+        return replace(self, train=TrainConfig(seed=self.train.seed)) == replace(
+            other, train=TrainConfig(seed=other.train.seed)
+        )
+
     def check_model(self, model: LSTMModel) -> None:
         """ValueError unless ``model`` has the inputs, outputs and loss this experiment needs."""
         fresh = self.make_model_shape()
