@@ -259,14 +259,12 @@ class MainWindow(QMainWindow):
             return True
         self._adopt(model, experiment, data)
         if not self._fits_model(self.form.experiment()):
-            self.show_message(
-                f"{Path(path).name} has settings the form cannot show; Train would start a new model", error=True
-            )
+            self.show_message(f"{name} has settings the form cannot show; Train would start a new model", error=True)
             return True
         metrics = meta.get("metrics", {})
         self.train_loss = metrics.get("train_loss")
         self.metrics_label.setText(self._metrics_text(metrics))
-        self.show_message(f"loaded {Path(path).name}: Train continues from these weights")
+        self.show_message(f"loaded {name}: Train continues from these weights")
         return True
 
     def show_message(self, text: str, error: bool = False) -> None:

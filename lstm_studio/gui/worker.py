@@ -111,7 +111,7 @@ class TrainingWorker(QObject):
                 try:
                     self.data = self.job.experiment.make_dataset(self.job.series)
                 except ValueError as exc:  # an unreadable CSV, or a series too short for its windows
-                    self._finish(RunEnd(FAILED, str(exc), 0, 0, None, None, 0.0))
+                    self._finish(_failed(str(exc)))
                     return
                 self.model = self.job.experiment.make_model()
                 self.prepared.emit(self.model, self.data)
@@ -131,8 +131,13 @@ class TrainingWorker(QObject):
                     self.progressed.emit(pending)
                     pending, last_sent = Progress(), now
         except Exception as exc:  # a bug must not kill the thread silently: report it as a failed run
-            self._finish(RunEnd(FAILED, f"training stopped by an internal error: {exc}", 0, 0, None, None, 0.0))
+            self._finish(_failed(f"training stopped by an internal error: {exc}"))
 
     def _finish(self, result: RunEnd) -> None:
         self.result = result
         self.finished.emit(result)
+
+
+def _failed(message: str) -> RunEnd:
+    """The end of a run that failed before any epoch."""
+    return RunEnd(FAILED, message, 0, 0, None, None, 0.0)
