@@ -1,22 +1,67 @@
 """Reading one numeric column of a CSV file as a time series, with one clear message per problem.
 
-Comma, semicolon or tab separated; with a header row or without (then the columns are
-called 1, 2, 3, …). A semicolon-separated file may use decimal commas (3,14).
+What the reader accepts, in the order it looks:
+
+- **The file**: a regular file (a folder, FIFO or device is refused before it is opened, so nothing blocks), UTF-8
+  text with or without a byte-order mark, lines ending in LF, CRLF or CR. NUL bytes and UTF-16 are refused.
+- **Title lines**: lines above the header that hold no number and split into another number of cells than the
+  header below them ("Monthly sales 2020" above "date,value") are skipped, at most 10 of them. (In a one-column
+  file a title cannot be told from a header: it is taken as the header, and the real header is then reported as a
+  cell that is not a number.)
+- **Separator**: the first of ``;``, tab and ``,`` that splits the table's first line into two cells or more; with
+  none of them the file has one column, each line one cell (surrounding quotes removed).
+- **Header**: the first row names the columns when it holds no number and one of its words (a cell that is neither
+  a number nor a missing-value mark such as NA) stands above a number in the next 20 rows, or above nothing but
+  missing-value marks. Otherwise the first row is data and the columns are called 1, 2, 3, …. A file whose only
+  row looks like a header (words, no number) is refused as having no data rows; a column name used twice is
+  refused when that column is chosen.
+- **Rows**: blank rows are skipped; a row with fewer cells than columns has empty cells at its end; a row with
+  non-empty cells beyond the last column is refused (in a comma-separated file, usually an unquoted decimal comma).
+- **Numbers**: each cell of the chosen column must be a finite number, and the column is read in one number style
+  throughout (decimal point or decimal comma; ``csv_numbers`` has the rule). Missing values (empty, NA) are errors.
+- **The series**: at least two values, not all the same.
+
+Every problem is one ``CsvError`` naming the file, and the line and column where there is one, in one short line:
+at most 40 characters of any cell are quoted and at most 10 columns listed. Only the file's first lines are read to
+find its columns; the values are then read line by line, keeping the values and the time labels, nothing more.
 """
 
 from __future__ import annotations
 
 import csv
-import math
+import os
 import re
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain, islice
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
-DELIMITERS = (";", "\t", ",")  # the first one found in the first line wins: ';' files use decimal commas
+from lstm_studio.training.csv_numbers import (
+    CellError,
+    NumberColumn,
+    is_missing,
+    is_number,
+    is_word,
+    printable,
+    quoted,
+    shown,
+)
+
+DELIMITERS = (";", "\t", ",")  # the first that splits the table's first line is the separator
+SAMPLE_LINES = 30  # lines read to find the title lines and the separator
+HEADER_ROWS = 20  # rows under the first one that decide whether it is a header
+MAX_TITLE_LINES = 10
+SHOWN_COLUMNS = 10  # a message lists at most this many column names
+_ANY_DELIMITER = re.compile("[;\t,]")
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")  # a CR not followed by LF ends a line too
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class CsvError(ValueError):
@@ -34,109 +79,291 @@ class Series:
 
     @cached_property
     def axis(self) -> np.ndarray:
-        """X values for plots: the time column when every cell is a number, else 0, 1, 2, …
+        """X values for plots: the time column when every cell is a finite number, else 0, 1, 2, …
         (worked out once: plots ask for it after every epoch)."""
         if self.times:
             try:
-                return np.array([float(t) for t in self.times])
+                axis = np.array([float(t) for t in self.times])
             except ValueError:
                 pass
+            else:
+                if np.all(np.isfinite(axis)):
+                    return axis
         return np.arange(len(self.values), dtype=float)
 
 
-@dataclass(frozen=True)
-class _Table:
-    header: list[str]
-    rows: list[tuple[int, list[str]]]  # (line number in the file, cells)
-    delimiter: str
+# ----- the file: checked, then read as lines of text ------------------------------------------------------------
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
 
 
-def _number(cell: str, delimiter: str) -> float:
-    text = cell.strip()
-    if delimiter != "," and DECIMAL_COMMA.match(text):
-        text = text.replace(",", ".")
-    return float(text)
+def _check_regular(name: str, mode: int) -> None:
+    """CsvError unless ``mode`` is a regular file's."""
+    if stat.S_ISDIR(mode):
+        raise CsvError(f"{name}: is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), "a special file")
+        raise CsvError(f"{name}: is not a regular file (it is {kind})")
 
 
-def _is_number(cell: str, delimiter: str) -> bool:
+def _open(path: str | os.PathLike[str], name: str) -> BinaryIO:
+    """The file, open for reading. Its kind is checked before opening, and the open never waits (a FIFO would
+    block until a writer comes), then checked again on what was opened, in case the path changed in between."""
     try:
-        _number(cell, delimiter)
-    except ValueError:
-        return False
-    return True
-
-
-def _read_table(path: str | Path) -> _Table:
-    path = Path(path)
-    if not path.is_file():
-        raise CsvError(f"{path}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CsvError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL in the path
+        raise CsvError(f"{name}: no such file") from None
     except OSError as exc:
-        raise CsvError(f"{path}: cannot be read ({exc.strerror})") from None
-    if not text.strip():
-        raise CsvError(f"{path}: the file is empty")
-    first_line = next(line for line in text.splitlines() if line.strip())
-    delimiter = next((d for d in DELIMITERS if d in first_line), "\n")  # "\n": a single column
+        raise CsvError(f"{name}: cannot be read ({exc.strerror})") from None
+    _check_regular(name, mode)
     try:
-        lines = list(csv.reader(text.splitlines(), delimiter=delimiter, strict=True))
-    except csv.Error as exc:
-        raise CsvError(f"{path}: not a readable CSV file ({exc})") from None
-    numbered = [(i + 1, row) for i, row in enumerate(lines) if any(cell.strip() for cell in row)]
-    if not numbered:
-        raise CsvError(f"{path}: the file holds no values")
-    first = numbered[0][1]
-    second = numbered[1][1] if len(numbered) > 1 else []
-    # A header row has a word where the next row has a number (a date column stays data).
-    has_header = any(
-        cell.strip() and not _is_number(cell, delimiter) and k < len(second) and _is_number(second[k], delimiter)
-        for k, cell in enumerate(first)
-    )
-    if has_header:
-        header = [cell.strip() or str(k + 1) for k, cell in enumerate(first)]
-        rows = numbered[1:]
-    else:
-        header = [str(k + 1) for k in range(max(len(row) for _, row in numbered))]
-        rows = numbered
-    return _Table(header, rows, delimiter)
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise CsvError(f"{name}: cannot be read ({exc.strerror})") from None
+    try:
+        _check_regular(name, os.fstat(descriptor).st_mode)
+    except CsvError:
+        os.close(descriptor)
+        raise
+    return os.fdopen(descriptor, "rb")
+
+
+def _decoded(raw: bytes, name: str, line: int, offset: int) -> str:
+    """One line as text; CsvError naming the line and byte offset of a NUL or of bytes that are not UTF-8."""
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raise CsvError(f"{name}, line {line}: not a text file (byte {offset + nul} is NUL)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CsvError(f"{name}, line {line}: not a text file (byte {offset + exc.start} is not UTF-8)") from None
+
+
+def _text_lines(handle: BinaryIO, name: str) -> Iterator[str]:
+    """The file's lines as text, endings kept, one at a time."""
+    offset, line = 0, 0
+    for raw in handle:
+        for piece in _LONE_CR.split(raw) if b"\r" in raw else (raw,):
+            if not piece:
+                continue
+            if line == 0 and piece.startswith(_UTF16_BOMS):
+                raise CsvError(f"{name}: not a UTF-8 text file (it is UTF-16: save it as UTF-8)")
+            if line == 0 and piece.startswith(_UTF8_BOM):
+                piece, offset = piece[len(_UTF8_BOM) :], len(_UTF8_BOM)
+            line += 1
+            yield _decoded(piece, name, line, offset)
+            offset += len(piece)
+
+
+# ----- rows: the separator, the cells of each line, the title lines ----------------------------------------------
+def _split(line: str, delimiter: str) -> list[str]:
+    """The cells of one line taken alone (for looking at the first lines; quotes spanning lines are not joined)."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:  # a cell beyond the csv module's size limit: reading the rows will say so
+        return line.split(delimiter)
+
+
+def _delimiter(line: str) -> str | None:
+    """The separator that splits ``line`` into two cells or more, ';' before tab before ','; None: one column."""
+    return next((d for d in DELIMITERS if len(_split(line, d)) >= 2), None)
+
+
+def _csv_reason(error: csv.Error) -> str:
+    """The csv module's complaint in the user's words."""
+    text = str(error)
+    if text == "unexpected end of data":
+        return "a quote is opened and never closed"
+    if text.startswith("field larger than field limit"):
+        return f"a cell is longer than {csv.field_size_limit()} characters"
+    return text
+
+
+def _unquoted(text: str) -> str:
+    """The cell of a one-column file's line: without its line ending and surrounding quotes."""
+    cell = text.rstrip("\r\n")
+    if len(cell) >= 2 and cell[0] == cell[-1] == '"':
+        return cell[1:-1].replace('""', '"')
+    return cell
+
+
+def _rows(lines: Iterator[str], delimiter: str | None, first_line: int, name: str) -> Iterator[tuple[int, list[str]]]:
+    """The rows that hold something, each with the file line it starts on."""
+    if delimiter is None:
+        for line, text in enumerate(lines, first_line):
+            cell = _unquoted(text)
+            if cell.strip():
+                yield line, [cell]
+        return
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    while True:
+        line = first_line + reader.line_num
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise CsvError(f"{name}, line {line}: not a readable CSV file ({_csv_reason(exc)})") from None
+        if any(cell.strip() for cell in row):
+            yield line, row
+
+
+def _looks_like_header(first: list[str]) -> bool:
+    """Whether a row could name columns: it holds a word and no number."""
+    cells = [cell.strip() for cell in first]
+    return any(map(is_word, cells)) and not any(map(is_number, cells))
+
+
+def _is_header(first: list[str], later: list[list[str]]) -> bool:
+    """Whether ``first`` names the columns of the rows ``later``: it looks like a header, and one of its words stands
+    above a number, or above nothing but missing-value marks."""
+    if not _looks_like_header(first):
+        return False
+    for k, cell in enumerate(cell.strip() for cell in first):
+        if not is_word(cell):
+            continue
+        below = [row[k].strip() for row in later if k < len(row) and row[k].strip()]
+        if any(is_number(c) for c in below) or (below and all(is_missing(c) for c in below)):
+            return True
+    return False
+
+
+def _holds_a_number(line: str) -> bool:
+    """Whether any piece of ``line`` between separators is a number (such a line is never a title)."""
+    return any(is_number(piece.strip()) for piece in _ANY_DELIMITER.split(line))
+
+
+def _table_under_titles(titles: list[str], table: list[str]) -> bool:
+    """Whether the lines ``titles`` stand above a table whose first line ``table[0]`` is its header: the header has
+    a row of as many cells under it (or nothing), and every title splits into another number of cells than it."""
+    delimiter = _delimiter(table[0])
+    if delimiter is None:
+        return False
+    header = _split(table[0], delimiter)
+    if any(len(_split(title, delimiter)) == len(header) for title in titles):
+        return False
+    rows = [_split(text, delimiter) for text in table[1:]]
+    if not rows:  # a header alone: the message will say there are no data rows
+        return _looks_like_header(header)
+    return len(rows[0]) == len(header) and _is_header(header, rows)
+
+
+def _title_lines(sample: list[str]) -> int:
+    """How many of the first lines ``sample`` come before the table: title lines without a number, and blank lines
+    among them (0 when the table starts at once)."""
+    filled = [k for k, text in enumerate(sample) if text.strip()]
+    for start in range(1, min(MAX_TITLE_LINES + 1, len(filled))):
+        if _holds_a_number(sample[filled[start - 1]]):
+            break
+        if _table_under_titles([sample[k] for k in filled[:start]], [sample[k] for k in filled[start:]]):
+            return filled[start]
+    return 0
+
+
+# ----- the table: its columns, then its data rows as they are read ------------------------------------------------
+@dataclass
+class _Table:
+    name: str  # the path, as messages show it
+    header: list[str]
+    has_header: bool
+    delimiter: str | None  # None: one column
+    rows: Iterator[tuple[int, list[str]]]  # the data rows (file line, cells), read as they are asked for
+
+
+def _listed(names: list[str]) -> str:
+    """Column names for a message: at most SHOWN_COLUMNS of them, each cut short."""
+    listed = ", ".join(shown(name) for name in names[:SHOWN_COLUMNS])
+    return listed if len(names) <= SHOWN_COLUMNS else f"{listed}, … ({len(names)} in all)"
+
+
+def _shape(name: str, head: list[tuple[int, list[str]]], rest: Iterator, delimiter: str | None) -> _Table:
+    """The table whose first rows are ``head``: with its header row, or with columns called 1, 2, …."""
+    first = head[0][1]
+    header = [cell.strip() or str(k + 1) for k, cell in enumerate(first)]
+    if len(head) == 1 and _looks_like_header(first):
+        raise CsvError(f"{name}: the file has a header row ({_listed(header)}) but no data rows")
+    if _is_header(first, [cells for _, cells in head[1:]]):
+        return _Table(name, header, True, delimiter, chain(head[1:], rest))
+    width = max(len(cells) for _, cells in head)
+    return _Table(name, [str(k + 1) for k in range(width)], False, delimiter, chain(head, rest))
+
+
+@contextmanager
+def _reading(path: str | os.PathLike[str]) -> Iterator[_Table]:
+    """The file's table, open while the block runs; every problem, I/O errors included, is a CsvError."""
+    name = printable(os.fspath(path))
+    try:
+        with _open(path, name) as handle:
+            lines = _text_lines(handle, name)
+            first_line = 1
+            for text in lines:
+                if text.strip():
+                    break
+                first_line += 1
+            else:
+                raise CsvError(f"{name}: the file is empty")
+            sample = [text, *islice(lines, SAMPLE_LINES - 1)]
+            skipped = _title_lines(sample)
+            delimiter = _delimiter(sample[skipped])
+            rows = _rows(chain(sample[skipped:], lines), delimiter, first_line + skipped, name)
+            head = list(islice(rows, HEADER_ROWS + 1))
+            if not head:
+                raise CsvError(f"{name}: the file holds no values")
+            yield _shape(name, head, rows, delimiter)
+    except OSError as exc:
+        raise CsvError(f"{name}: cannot be read ({exc.strerror or exc})") from None
 
 
 def read_columns(path: str | Path) -> list[str]:
-    """The column names (1, 2, … when the file has no header row)."""
-    return _read_table(path).header
+    """The column names (1, 2, … when the file has no header row); only the first lines are read."""
+    with _reading(path) as table:
+        return table.header
 
 
-def _column_index(table: _Table, path: str | Path, column: str) -> int:
-    if column in table.header:
-        return table.header.index(column)
-    raise CsvError(f"{path}: no column {column!r}; the columns are {', '.join(table.header)}")
+def _column_index(table: _Table, column: str) -> int:
+    """Where ``column`` is in the table's rows; CsvError when it is missing or named twice."""
+    matches = [k for k, name in enumerate(table.header) if name == column]
+    if not matches:
+        raise CsvError(f"{table.name}: no column {quoted(column)}; the columns are {_listed(table.header)}")
+    if len(matches) > 1:
+        places = " and ".join(str(k + 1) for k in matches[:2])
+        raise CsvError(f"{table.name}: {len(matches)} columns are called {quoted(column)} (columns {places})")
+    return matches[0]
+
+
+def _check_width(table: _Table, line: int, cells: list[str]) -> None:
+    """CsvError for a row with something beyond the table's last column."""
+    width = len(table.header)
+    if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+        where = "the header has" if table.has_header else "the first rows have"
+        hint = " (is a decimal comma not quoted?)" if table.delimiter == "," else ""
+        raise CsvError(f"{table.name}, line {line}: {len(cells)} cells, but {where} {width}{hint}")
 
 
 def read_series(path: str | Path, column: str, time_column: str | None = None) -> Series:
-    """The numbers of ``column`` (and the labels of ``time_column``); CsvError naming the first bad cell."""
-    table = _read_table(path)
-    index = _column_index(table, path, column)
-    time_index = _column_index(table, path, time_column) if time_column else None
-    values, times = [], []
-    for line, row in table.rows:
-        cell = row[index].strip() if index < len(row) else ""
-        where = f"{path}, line {line}, column {column!r}"
-        if not cell:
-            raise CsvError(f"{where}: the cell is empty")
-        try:
-            value = _number(cell, table.delimiter)
-        except ValueError:
-            raise CsvError(f"{where}: {cell!r} is not a number") from None
-        if not math.isfinite(value):
-            raise CsvError(f"{where}: {cell!r} is not a finite number")
-        values.append(value)
-        if time_index is not None:
-            times.append(row[time_index].strip() if time_index < len(row) else "")
-    if not values:
-        raise CsvError(f"{path}: column {column!r} has no values")
-    array = np.array(values)
-    if np.all(array == array[0]):
-        raise CsvError(f"{path}: column {column!r} is constant ({values[0]:g} throughout): there is nothing to learn")
-    return Series(array, tuple(times) if time_index is not None else None, column, str(path))
+    """The numbers of ``column`` (and the labels of ``time_column``): one per data row, that is per row below the
+    header that is not blank; CsvError naming the first bad cell."""
+    with _reading(path) as table:
+        index = _column_index(table, column)
+        time_index = _column_index(table, time_column) if time_column else None
+        numbers = NumberColumn(comma_separated=table.delimiter == ",")
+        times: list[str] = []
+        for line, cells in table.rows:
+            _check_width(table, line, cells)
+            cell = cells[index].strip() if index < len(cells) else ""
+            if not cell:
+                raise CsvError(f"{table.name}, line {line}, column {quoted(column)}: the cell is empty")
+            try:
+                numbers.add(line, cell)
+            except CellError as exc:
+                where = f", line {exc.line}" if exc.line is not None else ""
+                raise CsvError(f"{table.name}{where}, column {quoted(column)}: {exc}") from None
+            if time_index is not None:
+                times.append(cells[time_index].strip() if time_index < len(cells) else "")
+    if len(numbers) < 2:  # a table has a data row, so this is the line of the only one
+        raise CsvError(f"{table.name}: column {quoted(column)} has only one value (line {line})")
+    values = numbers.values()
+    if np.all(values == values[0]):
+        raise CsvError(
+            f"{table.name}: column {quoted(column)} is constant ({values[0]:g} throughout): there is nothing to learn"
+        )
+    return Series(values, tuple(times) if time_index is not None else None, column, os.fspath(path))

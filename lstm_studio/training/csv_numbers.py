@@ -1,0 +1,196 @@
+"""Numbers as people write them in CSV files, and the one way each column of them is read.
+
+A number is written in one of two styles:
+
+- **point style** (English): ``1060.5``, grouped ``1,060.5``: a decimal point; commas may group thousands;
+- **comma style** (German, French, …): ``1060,5``, grouped ``1.060,5``: a decimal comma; dots may group thousands.
+
+Either may have a sign, and a plain number may have an exponent (``1e-3``, ``2.5E4``, ``2,5E4``: the mark before
+an exponent is always the decimal mark). A group of thousands has exactly three digits after its mark, and the first
+group one to three digits not starting with 0 (``0.125`` is never a group). ``nan`` and ``inf`` are numbers that are
+refused as not finite, and so is anything too large for a float (``1e400``). Nothing else is a number: no spaces,
+apostrophes or underscores inside, no currency or percent signs, ASCII digits only.
+
+Each column is read in ONE style throughout, so it is never half converted. Its cells decide; integers such as
+``987`` and numbers such as ``1e3`` read the same in both styles and matter only in the last two rows:
+
+| the column holds | it is read |
+| --- | --- |
+| a cell that is a number in neither style: `1.2.3`, `1,2,3`, `abc` | refused: 'abc' is not a number |
+| cells only point style reads: `1.5`, `0.125`, `1,060.5`, `1,234,567` | in point style |
+| cells only comma style reads: `1,5`, `0,125`, `1.060,5`, `1.234.567` | in comma style |
+| cells of both kinds | refused, naming one of each, with lines |
+| else, cells like `1.060` or `1,060` (one mark, three digits after it), in a comma-separated file | point: 1.06, 1060 |
+| else, in another file, a cell like `1,060` | comma: 1.06 |
+| else, in another file, `1.060`s beside an integer of at most three digits (`987`) and none longer | comma: 1060, 987 |
+| else, in another file, `1.060`s beside a longer integer (`1234`) or beside no integer | point: 1.06 |
+
+(In a comma-separated file a cell with a comma is quoted, ``"1,5"``; unquoted, it would be two cells.)
+
+Why the last two rows: a writer that groups thousands writes 1234 as ``1.234``, and one that writes a fixed number
+of decimals writes 987 as ``987.000``; so ``1.060`` beside ``987`` can only be grouping, beside ``1234`` only a
+decimal point. When every number has a mark, both readings are uniform; the decimal point is taken.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from array import array
+
+import numpy as np
+
+POINT, COMMA = "point", "comma"
+MARKS = {POINT: (".", ","), COMMA: (",", ".")}  # style: (decimal mark, grouping mark)
+SHOWN_CHARACTERS = 40  # messages quote at most this much of a cell, so they stay one short line
+
+_NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+_INTEGER = re.compile(r"[+-]?(\d+)", re.ASCII)
+_MISSING = frozenset({"na", "n/a", "#n/a", "null", "none", "nil", "missing", "-", "?", "."})
+
+
+def _patterns(decimal: str, group: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The plain (exponent allowed) and the grouped form of one style."""
+    d, g = re.escape(decimal), re.escape(group)
+    plain = re.compile(rf"[+-]?(?:\d+(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+    grouped = re.compile(rf"[+-]?[1-9]\d{{0,2}}(?:{g}\d{{3}})+(?:{d}\d+)?", re.ASCII)
+    return plain, grouped
+
+
+_FORMS = {style: _patterns(*marks) for style, marks in MARKS.items()}
+
+
+def value(cell: str, style: str) -> float | None:
+    """The number a stripped cell holds when its column is in ``style``; None when it is not written that way."""
+    plain, grouped = _FORMS[style]
+    if plain.fullmatch(cell) or grouped.fullmatch(cell):
+        decimal, group = MARKS[style]
+        return float(cell.replace(group, "").replace(decimal, "."))
+    return float(cell) if _NOT_FINITE.fullmatch(cell) else None
+
+
+def readings(cell: str) -> tuple[float | None, float | None]:
+    """The values of a stripped cell in point style and in comma style (None: not written that way)."""
+    if "." not in cell and "," not in cell:  # no mark: the same in both styles
+        number = value(cell, POINT)
+        return number, number
+    return value(cell, POINT), value(cell, COMMA)
+
+
+def is_number(cell: str) -> bool:
+    """Whether a stripped cell is a number in either style (nan and inf included)."""
+    return readings(cell) != (None, None)
+
+
+def is_missing(cell: str) -> bool:
+    """Whether a stripped cell is a usual mark for a missing value (NA, null, -, …)."""
+    return cell.lower() in _MISSING
+
+
+def is_word(cell: str) -> bool:
+    """Whether a stripped cell is a name: not empty, not a number, not a missing-value mark."""
+    return bool(cell) and not is_number(cell) and not is_missing(cell)
+
+
+def printable(text: str) -> str:
+    """``text`` with unprintable characters (line breaks, controls) escaped, so a message stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def shown(text: str) -> str:
+    """``text`` for a one-line message: at most SHOWN_CHARACTERS characters, unprintable ones escaped."""
+    return printable(text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS] + "…")
+
+
+def quoted(text: str) -> str:
+    """``text`` quoted for a message, as repr() does, at most SHOWN_CHARACTERS characters of it."""
+    return repr(text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS] + "…")
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; ``line`` is None when the message names its lines itself."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _what_decides(cell: str, style: str) -> str:
+    """Why only ``style`` reads ``cell``, for the message about a column that mixes styles."""
+    decimal, group = MARKS[style]
+    if decimal in cell:
+        return "a decimal point" if decimal == "." else "a decimal comma"
+    return "commas grouping thousands" if group == "," else "dots grouping thousands"
+
+
+class NumberColumn:
+    """The numbers of one column, read in the one style its cells allow (the module docstring has the rule).
+
+    Cells are read as they come, in both styles, so the file needs reading only once; a cell that contradicts an
+    earlier one is refused at once.
+    """
+
+    def __init__(self, comma_separated: bool) -> None:
+        self._comma_separated = comma_separated
+        self._values = {POINT: array("d"), COMMA: array("d")}
+        self._only: dict[str, tuple[int, str] | None] = {POINT: None, COMMA: None}  # first (line, cell) per style
+        self._ambiguous_marks: set[str] = set()  # the marks of cells like 1.060 and 1,060
+        self._short_integer = False  # an integer of at most three digits
+        self._long_integer = False  # an integer of four digits or more
+
+    def __len__(self) -> int:
+        return len(self._values[POINT])
+
+    def add(self, line: int, cell: str) -> None:
+        """Read one stripped, non-empty cell of file line ``line``; CellError when it is not a finite number or its
+        style contradicts an earlier cell's."""
+        point, comma = readings(cell)
+        if point is None and comma is None:
+            raise CellError(f"{quoted(cell)} is not a number", line)
+        if not math.isfinite(point if point is not None else comma):
+            raise CellError(f"{quoted(cell)} is not a finite number", line)
+        if comma is None:
+            self._note_only(POINT, line, cell)
+        elif point is None:
+            self._note_only(COMMA, line, cell)
+        elif point != comma:
+            self._ambiguous_marks.add("," if "," in cell else ".")
+        else:
+            self._note_integer(cell)
+        self._values[POINT].append(math.nan if point is None else point)
+        self._values[COMMA].append(math.nan if comma is None else comma)
+
+    def _note_only(self, style: str, line: int, cell: str) -> None:
+        """Remember the first cell only ``style`` reads; refuse the column if an earlier cell only the other reads."""
+        other = COMMA if style == POINT else POINT
+        if self._only[other] is not None:
+            first_line, first = self._only[other]
+            raise CellError(
+                f"{quoted(first)} (line {first_line}) has {_what_decides(first, other)} but {quoted(cell)} "
+                f"(line {line}) {_what_decides(cell, style)}: a column's numbers must be written one way throughout"
+            )
+        if self._only[style] is None:
+            self._only[style] = (line, cell)
+
+    def _note_integer(self, cell: str) -> None:
+        """Remember the lengths of plain integers: they tell grouping dots from decimal points."""
+        match = _INTEGER.fullmatch(cell)
+        if match:
+            digits = len(match.group(1))
+            self._short_integer |= digits <= 3
+            self._long_integer |= digits >= 4
+
+    def style(self) -> str:
+        """The style the column is read in."""
+        for style in (POINT, COMMA):
+            if self._only[style] is not None:
+                return style
+        if self._comma_separated or not self._ambiguous_marks:
+            return POINT
+        if "," in self._ambiguous_marks:
+            return COMMA
+        return COMMA if self._short_integer and not self._long_integer else POINT
+
+    def values(self) -> np.ndarray:
+        """The column's numbers, float64, in file order."""
+        return np.array(self._values[self.style()], dtype=np.float64)
