@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from math import prod
 
 import numpy as np
 
@@ -12,6 +13,14 @@ from lstm_studio.core.losses import LOSSES, cross_entropy, mse
 from lstm_studio.core.lstm_layer import LSTMLayer
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
+
+# Limits on a recorded model description (a weights file's meta), checked before anything is
+# allocated. The window trains at most 8 layers of 1024 units (0.5 GB of float64 parameters);
+# these admit that with room to spare and refuse descriptions that only a hostile file makes.
+MAX_LAYERS = 16
+MAX_UNITS = 8192  # input, hidden and output sizes alike
+MAX_PARAMETER_BYTES = 1 << 30  # the model holds as much again in gradient buffers
+CONFIG_KEYS = ("input_size", "hidden_sizes", "output_size", "loss", "dtype")
 
 
 class LSTMModel:
@@ -52,6 +61,23 @@ class LSTMModel:
         sizes_in = [self.input_size, *hidden_sizes[:-1]]
         self.layers = [LSTMLayer(n_in, h, rng, self.dtype) for n_in, h in zip(sizes_in, hidden_sizes, strict=True)]
         self.dense = Dense(hidden_sizes[-1], self.output_size, rng, self.dtype)
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> LSTMModel:
+        """The model a recorded ``config()`` describes; ValueError if the description is not exact.
+
+        Strict because the description may come from a stranger's file: sizes must be real
+        integers within the limits above and the whole model must fit ``MAX_PARAMETER_BYTES``,
+        all checked before anything is allocated.
+        """
+        parameter_shapes(config)
+        return cls(
+            input_size=config["input_size"],
+            hidden_sizes=config["hidden_sizes"],
+            output_size=config["output_size"],
+            loss=config["loss"],
+            dtype=config["dtype"],
+        )
 
     # ----- description -------------------------------------------------------------------
     def config(self) -> dict:
@@ -146,3 +172,85 @@ class LSTMModel:
         if x.ndim != 3 or x.shape[2] != self.input_size or x.shape[0] < 1 or x.shape[1] < 1:
             raise ValueError(f"x must have shape (batch, time, {self.input_size}) with batch, time >= 1; got {x.shape}")
         return x
+
+
+def parameter_shapes(config: Mapping) -> dict[str, tuple[int, ...]]:
+    """The shape of every parameter a recorded ``config()`` describes, in ``parameters()`` order.
+
+    Computed without allocating anything, after checking the description as strictly as
+    ``LSTMModel.from_config`` does, so that a loader can check a file's arrays against it first.
+    ValueError names the first thing wrong, with the limit it exceeds.
+    """
+    _check_config_keys(config)
+    input_size = _size(config["input_size"], "input_size")
+    hidden_sizes = _layer_sizes(config["hidden_sizes"])
+    output_size = _size(config["output_size"], "output_size")
+    _choice(config["loss"], "loss", LOSSES)
+    itemsize = np.dtype(DTYPES[_choice(config["dtype"], "dtype", tuple(DTYPES))]).itemsize
+    shapes: dict[str, tuple[int, ...]] = {}
+    for k, (n_in, h) in enumerate(zip([input_size, *hidden_sizes[:-1]], hidden_sizes, strict=True)):
+        shapes |= {
+            f"lstm.weight_ih_l{k}": (4 * h, n_in),
+            f"lstm.weight_hh_l{k}": (4 * h, h),
+            f"lstm.bias_ih_l{k}": (4 * h,),
+            f"lstm.bias_hh_l{k}": (4 * h,),
+        }
+    shapes |= {"dense.weight": (output_size, hidden_sizes[-1]), "dense.bias": (output_size,)}
+    nbytes = itemsize * sum(prod(shape) for shape in shapes.values())
+    if nbytes > MAX_PARAMETER_BYTES:
+        raise ValueError(
+            f"its parameters would take {nbytes:,} bytes, more than the limit of {MAX_PARAMETER_BYTES:,} "
+            f"({MAX_PARAMETER_BYTES / 2**30:g} GiB)"
+        )
+    return shapes
+
+
+def _check_config_keys(config: object) -> None:
+    if not isinstance(config, Mapping):
+        raise ValueError(f"it must be an object with {', '.join(CONFIG_KEYS)}, not {_shown(config)}")
+    missing = [key for key in CONFIG_KEYS if key not in config]
+    if missing:
+        raise ValueError(f"{missing[0]} is missing")
+    unknown = [key for key in config if key not in CONFIG_KEYS]
+    if unknown:
+        raise ValueError(f"unknown entry {str(unknown[0])[:40]!r}")
+
+
+def _size(value: object, what: str) -> int:
+    """A size recorded as a real integer (not a bool, a string or a float) within 1..MAX_UNITS."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{what} must be an integer, not {_shown(value)}")
+    if not 1 <= value <= MAX_UNITS:
+        raise ValueError(f"{what} must be between 1 and {MAX_UNITS}, not {_shown(value)}")
+    return int(value)
+
+
+def _layer_sizes(value: object) -> list[int]:
+    if not isinstance(value, list | tuple) or not 1 <= len(value) <= MAX_LAYERS:
+        raise ValueError(f"hidden_sizes must be a list of 1 to {MAX_LAYERS} layer sizes, not {_shown(value)}")
+    return [_size(h, f"hidden_sizes[{k}]") for k, h in enumerate(value)]
+
+
+def _choice(value: object, what: str, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{what} must be one of {', '.join(choices)}, not {_shown(value)}")
+    return value
+
+
+def _shown(value: object) -> str:
+    """A recorded value as a short phrase for a message (JSON spelling, at most 40 characters)."""
+    if isinstance(value, bool):
+        kind = f"the boolean {str(value).lower()}"
+    elif isinstance(value, str):
+        kind = f"the string {value!r}"
+    elif isinstance(value, Mapping):
+        kind = "an object"
+    elif isinstance(value, list | tuple):
+        kind = f"a list of {len(value)}"
+    elif value is None:
+        kind = "null"
+    elif isinstance(value, int) and value.bit_length() > 64:
+        kind = f"an integer of {value.bit_length()} bits"
+    else:
+        kind = repr(value)
+    return kind if len(kind) <= 40 else kind[:37] + "..."
