@@ -9,10 +9,15 @@ import argparse
 import json
 import math
 import os
+import re
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
+
+import numpy as np
 
 from lstm_studio.progress import Progress
 from lstm_studio.training import (
@@ -31,10 +36,15 @@ from lstm_studio.training import (
     train,
 )
 from lstm_studio.training.metrics import baselines
-from lstm_studio.weights import WeightsError, load_weights, save_weights
+from lstm_studio.training.predictor import AnswerError
+from lstm_studio.training.saved import MissingDataError, SavedModel, open_saved, recorded_data
+from lstm_studio.weights import WeightsError, check_target, save_weights
 
 PROG = "lstm-studio"
 EXIT_FAILURE, EXIT_USAGE = 1, 2
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl-C, a scheduler's timeout or kill, a closed terminal
+# argparse takes "-1e-3" for an option: its own pattern knows only -1 and -1.5
+NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
 
 
 class UsageError(Exception):
@@ -107,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true", help="print the final metrics as JSON")
 
     p = sub.add_parser("predict", help="predict from a sequence of numbers")
+    p._negative_number_matcher = NEGATIVE_NUMBER  # so "-1e-3" is a value (no option looks like a number)
     p.add_argument("weights", help="weights file written by train")
     p.add_argument("values", nargs="+", metavar="V", help="the input sequence")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -160,36 +171,37 @@ def experiment_from_args(args: argparse.Namespace) -> Experiment:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train, report progress, save the best weights, print the final metrics."""
     experiment = experiment_from_args(args)
-    out_dir = os.path.dirname(os.path.abspath(args.out))
-    if not os.path.isdir(out_dir):
-        raise CommandError(f"cannot write {args.out}: folder {out_dir} does not exist")
-    if os.path.isdir(args.out):
-        raise CommandError(f"cannot write {args.out}: it is a folder")
-    if not os.access(out_dir, os.W_OK):
-        raise CommandError(f"cannot write {args.out}: folder {out_dir} is not writable")
+    inputs = [experiment.csv_path] if experiment.csv_path else []
     try:
-        data = experiment.make_dataset()
-    except ValueError as exc:  # CsvError, or a series too short for its windows
-        raise CommandError(str(exc)) from None
-    model = experiment.make_model()
-    progress = Progress(sys.stderr, experiment.train.epochs, interactive=sys.stderr.isatty())
-    interrupted = []
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
-    try:
-        for event in train(model, data, experiment.train, should_stop=lambda: bool(interrupted)):
-            progress.show(event)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        progress.close()
-    assert isinstance(event, RunEnd)
-    if event.status == FAILED:
-        raise CommandError(f"{event.message}; nothing was written")
-    if event.status == STOPPED and not event.best_epoch:
-        raise CommandError("stopped before the first epoch finished; nothing was written")
-    try:
-        save_weights(args.out, model, run_meta(experiment, data, event.evaluation, event.train_loss))
+        check_target(args.out, inputs=inputs)  # before a long run, not after it
     except WeightsError as exc:
         raise CommandError(str(exc)) from None
+    with stop_on_signals() as received:
+        try:
+            data = experiment.make_dataset()
+        except ValueError as exc:  # CsvError, or a series too short for its windows
+            raise CommandError(str(exc)) from None
+        model = experiment.make_model()
+        progress = Progress(sys.stderr, experiment.train.epochs, interactive=sys.stderr.isatty())
+        try:
+            for event in train(model, data, experiment.train, should_stop=lambda: bool(received)):
+                progress.show(event)
+        finally:
+            progress.close()
+        if received and received[0] != signal.SIGINT:
+            print(
+                f"{PROG}: {signal.Signals(received[0]).name} received: stopped after the current batch", file=sys.stderr
+            )
+        assert isinstance(event, RunEnd)
+        if event.status == FAILED:
+            raise CommandError(f"{event.message}; nothing was written")
+        if event.status == STOPPED and not event.best_epoch:
+            raise CommandError("stopped before the first epoch finished; nothing was written")
+        meta = run_meta(experiment, data, event.evaluation, event.train_loss, saved_in=Path(args.out).parent)
+        try:
+            save_weights(args.out, model, meta, inputs=inputs)
+        except WeightsError as exc:
+            raise CommandError(str(exc)) from None
     report = {
         "status": event.status,
         "message": event.message,
@@ -199,15 +211,43 @@ def cmd_train(args: argparse.Namespace) -> int:
         "out": args.out,
     }
     if args.json:
-        print(json.dumps(report))
+        print(_json(report))
     else:
         _print_train_report(report, event)
     return 0
 
 
+@contextmanager
+def stop_on_signals() -> Iterator[list[int]]:
+    """Ctrl-C, SIGTERM and SIGHUP ask the run to stop after its batch, and the best weights are
+    still saved; the list yielded holds the signals received. A second signal stops at once."""
+    received: list[int] = []
+
+    def handle(signum: int, _frame: object) -> None:
+        received.append(signum)
+        if len(received) > 1:
+            raise KeyboardInterrupt
+
+    previous = {}
+    for name in STOP_SIGNALS:
+        if hasattr(signal, name):
+            number = getattr(signal, name)
+            previous[number] = signal.signal(number, handle)
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def _examples(experiment: Experiment, predictor: Predictor) -> list[dict]:
-    """The task's showcase inputs (the seed's [0..9] and [15..24]) with the model's answers."""
-    return [{"input": list(values), **predictor.predict(values).to_json()} for values in experiment.task_spec.examples]
+    """The task's showcase inputs (the seed's [0..9] and [15..24]) with the model's answers,
+    where they are long enough for the model's sequence length."""
+    return [
+        {"input": list(values), **predictor.predict(values).to_json()}
+        for values in experiment.task_spec.examples
+        if len(values) >= predictor.seq_len
+    ]
 
 
 def _print_train_report(report: dict, end: RunEnd) -> None:
@@ -227,15 +267,11 @@ def _format_prediction(prediction: object) -> str:
     return str(prediction)
 
 
-def _load(path: str) -> tuple[Predictor, dict]:
+def _open(path: str) -> SavedModel:
     try:
-        model, meta = load_weights(path)
+        return open_saved(path)
     except WeightsError as exc:
         raise CommandError(str(exc)) from None
-    try:
-        return Predictor.from_meta(model, meta), meta
-    except ValueError as exc:
-        raise CommandError(f"{path}: {exc}") from None
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -244,13 +280,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
         values = [number(v) for v in args.values]
     except argparse.ArgumentTypeError as exc:
         raise UsageError(f"{exc}: predict takes numbers, e.g. 0 1 2 3") from None
-    predictor, _ = _load(args.weights)
+    predictor = _open(args.weights).predictor
     try:
         prediction = predictor.predict(values)
+    except AnswerError as exc:
+        raise CommandError(str(exc)) from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if len(values) > predictor.seq_len:
+        print(f"{PROG}: note: the model read the last {predictor.seq_len} of the {len(values)} values", file=sys.stderr)
     if args.json:
-        print(json.dumps(prediction.to_json()))
+        print(_json(prediction.to_json()))
     elif prediction.label is not None:
         print(prediction.label)
         for label, p in sorted(prediction.probabilities.items(), key=lambda item: -item[1]):
@@ -262,29 +302,37 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Rebuild the recorded validation part and report the model on it, beside baselines."""
-    predictor, meta = _load(args.weights)
+    saved = _open(args.weights)
+    if (args.csv or args.column) and saved.experiment.task != CSV_TASK:
+        raise UsageError("--csv and --column apply to weights trained on a CSV file (task csv)")
     try:
-        experiment = Experiment.from_meta(meta)
-        experiment.validate()
-        experiment.check_model(predictor.model)
-    except ValueError as exc:
-        raise CommandError(f"{args.weights}: {exc}") from None
-    if args.csv or args.column:
-        if not experiment.task_spec.series or experiment.task_spec.data_file:
-            raise UsageError("--csv and --column apply to weights trained on a CSV file (task csv)")
-        experiment = experiment.with_changes(
-            csv_path=args.csv or experiment.csv_path, column=args.column or experiment.column
-        )
-    try:
-        data = experiment.make_dataset()
+        data = recorded_data(saved, args.csv, args.column)
+    except MissingDataError as exc:
+        raise CommandError(f"{exc}: give its location with --csv FILE (and --column NAME)") from None
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    result = evaluation_report(evaluate(predictor.model, data), data)
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = evaluation_report(evaluate(saved.model, data), data)
+    if not _all_finite(result):
+        raise CommandError("the model's answers on the validation data are not finite numbers")
     if args.json:
-        print(json.dumps(result))
+        print(_json(result))
     else:
         _print_evaluation(result, data.task.classes)
     return 0
+
+
+def _all_finite(value: object) -> bool:
+    if isinstance(value, dict):
+        return all(_all_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_all_finite(v) for v in value)
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def _json(record: dict) -> str:
+    """Strict JSON: a NaN or an infinity is an error here, never ``NaN`` in the output."""
+    return json.dumps(record, allow_nan=False)
 
 
 def evaluation_report(evaluation: Evaluation, data) -> dict:
@@ -332,6 +380,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(f"{PROG}: error: out of memory: make the run smaller (samples, sequence length, batch or layers)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_FAILURE
     except Exception as exc:  # a bug: still one line, and the details on request
         if os.environ.get("LSTM_STUDIO_DEBUG"):
             raise

@@ -151,7 +151,7 @@ def test_evaluate_a_file_without_a_recorded_experiment_exits_1(capsys, tmp_path)
 
     path = save_weights(tmp_path / "bare.npz", LSTMModel(1, [4], 1), {})
     code, err = run_main(capsys, "evaluate", str(path))
-    assert code == 1 and "does not record its kind and normalization" in err
+    assert code == 1 and "does not record a usable experiment: meta has no 'task'" in err
 
 
 def test_usage_errors_in_a_subprocess_exit_2_with_one_line():

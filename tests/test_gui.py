@@ -152,7 +152,9 @@ def test_load_weights_fills_the_form_and_try_it_uses_them(qtbot, window, tmp_pat
     window.form.task_combo.setCurrentIndex(window.form.task_combo.findData("sine"))
     window.reset_button.click()
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
-    window.load_button.click()
+    with qtbot.waitSignal(window.loadFinished, timeout=RUN_TIMEOUT_MS) as loaded:
+        window.load_button.click()
+    assert loaded.args == [True]
     assert window.form.task_combo.currentData() == "pattern"
     assert window.form.epochs_spin.value() == 2
     window.try_it.input.setText("1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20")
@@ -162,12 +164,16 @@ def test_load_weights_fills_the_form_and_try_it_uses_them(qtbot, window, tmp_pat
     assert list(window.loss_plot.train.x) == [1, 2]
 
 
-def test_loading_a_bad_file_shows_one_message(window, tmp_path, monkeypatch):
+def test_loading_a_bad_file_shows_one_message(qtbot, window, tmp_path, monkeypatch):
     bad = tmp_path / "bad.npz"
     bad.write_text("not weights")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
-    window.load_button.click()
-    assert "could not load bad.npz" in window.message_label.text()
+    with qtbot.waitSignal(window.loadFinished, timeout=RUN_TIMEOUT_MS) as loaded:
+        window.load_button.click()
+    assert loaded.args == [False]
+    assert (
+        window.message_label.text() == f"could not load: {bad}: not a weights file (truncated or not an .npz archive)"
+    )
     assert window.model is None and window.train_button.isEnabled()
 
 
@@ -330,7 +336,7 @@ def test_csv_task_picks_a_column_previews_trains_and_forecasts(qtbot, window, tm
     path = window.export_weights(tmp_path / "csv.npz")
     meta = load_weights(path)[1]
     assert meta["series"]["column"] == "level" and meta["series"]["time_column"] == "day"
-    assert meta["series"]["csv"] == str(tmp_path / "series.csv")
+    assert meta["series"]["csv"] == "series.csv"  # relative to the weights file's folder
 
 
 def test_a_bad_csv_is_explained_and_cannot_be_trained(window, tmp_path, monkeypatch):
@@ -439,8 +445,64 @@ def test_weights_whose_csv_has_moved_can_still_be_tried(qtbot, window, tmp_path,
     weights = window.export_weights(tmp_path / "csv.npz")
     path.rename(tmp_path / "elsewhere.csv")
     window.reset_button.click()
-    assert window.load_weights_file(weights)
-    assert "to try only" in window.message_label.text() and "no such file" in window.message_label.text()
+    with qtbot.waitSignal(window.loadFinished, timeout=RUN_TIMEOUT_MS):
+        assert window.load_weights_file(weights)
+    assert window.message_label.text() == (
+        f"loaded csv.npz to try only: csv.npz was trained on series.csv, which is not at {tmp_path / 'series.csv'}"
+    )
     assert not window.export_button.isEnabled() and not window.train_button.isEnabled()
     window.try_it.input.setText("50 55 60 65 68 70 69 66 62 57 52 48")
     assert window.try_it.result.text().startswith("next value ≈ ")
+    window.try_it.input.setText("50 55 60")
+    assert "the model reads 12 values: give 12, not 3" in window.try_it.result.text()
+    assert "c0392b" in window.try_it.result.text()  # in red, and no answer
+
+
+def test_export_never_writes_over_the_csv_the_model_was_trained_on(qtbot, window, tmp_path, monkeypatch):
+    path = csv_file(tmp_path)
+    original = path.read_bytes()
+    open_csv(window, monkeypatch, path)
+    window.form.epochs_spin.setValue(1)
+    train(qtbot, window)
+    alias = tmp_path / "model.npz"
+    alias.symlink_to(path)  # a name the dialog accepts, for the CSV itself
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(alias), ""))
+    window.export_button.click()
+    assert "which this run reads" in window.message_label.text()
+    assert "c0392b" in window.message_label.styleSheet()
+    assert path.read_bytes() == original and alias.is_symlink()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_a_weights_file_is_opened_in_a_worker_thread_and_shows_its_results(qtbot, window, tmp_path, monkeypatch):
+    import threading
+
+    from lstm_studio.training import saved
+
+    choose(window, "sine", epochs=2)
+    train(qtbot, window)
+    path = window.export_weights(tmp_path / "s.npz")
+    rmse = window.evaluation.rmse
+    window.reset_button.click()
+    threads = []
+    real = saved.open_saved
+
+    def spy(*args):
+        threads.append(threading.current_thread())
+        return real(*args)
+
+    monkeypatch.setattr(saved, "open_saved", spy)
+    with qtbot.waitSignal(window.loadFinished, timeout=RUN_TIMEOUT_MS):
+        window.load_weights_file(path)
+        assert not window.train_button.isEnabled() and not window.load_button.isEnabled()  # busy meanwhile
+    assert threads and threading.main_thread() not in threads
+    assert f"val RMSE {rmse:.4g}" in window.metrics_label.text()  # the loaded model's figures
+    assert len(window.prediction_plot.scatter.getData()[0]) == 60  # every validation window
+    assert window.train_button.isEnabled()
+
+
+def test_try_it_says_how_many_values_the_task_reads(window):
+    window.form.task_combo.setCurrentIndex(window.form.task_combo.findData("sunspots"))
+    assert window.try_it.input.placeholderText() == "20 numbers, separated by spaces or commas"
+    window.form.task_combo.setCurrentIndex(window.form.task_combo.findData("next-number"))
+    assert window.try_it.input.placeholderText() == "e.g. 0 1 2 3 4 5 6 7 8 9"

@@ -37,6 +37,16 @@ GATE_ORDER = (3, 0, 1, 2)
 OUTPUT, INPUT, FORGET, CANDIDATE = range(4)  # gate indices, in that internal order
 
 
+def buffer_bytes(T: int, B: int, n_in: int, H: int, itemsize: int, backward: bool = True) -> int:
+    """Bytes one layer's buffers take for a batch of B sequences of T steps (what ``_Buffers``
+    allocates), so a run too large for the machine can be refused before it starts."""
+    K = n_in + H + 1
+    forward = K * (T + 1) * B + 4 * H * T * B + H * (T + 1) * B + H * T * B + 4 * H * K
+    if backward:
+        forward += 4 * H * T * B + n_in * T * B + 4 * H * K + 2 * CHUNK_BYTES // itemsize
+    return forward * itemsize
+
+
 class _Buffers:
     """Everything one sequence shape needs, allocated once and reused batch after batch."""
 
@@ -79,8 +89,9 @@ def _padded_rows(rows: int, T: int, B: int, dtype: np.dtype) -> np.ndarray:
 
 def _reshaped(a: np.ndarray, *shape: int) -> np.ndarray:
     """``a`` under a new shape, always a view: a silent copy would lose what is written to it."""
-    view = a.view()
-    view.shape = shape  # raises where reshape() would copy
+    view = a.reshape(shape)
+    if not np.may_share_memory(view, a):
+        raise ValueError(f"a reshape to {shape} would copy")
     return view
 
 

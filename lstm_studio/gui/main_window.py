@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from lstm_studio.core import LSTMModel
+from lstm_studio.gui.background import BackgroundJob
 from lstm_studio.gui.plots import DetailPlot, GradientPlot, LossPlot, PredictionPlot
 from lstm_studio.gui.runner import TrainingRunner
 from lstm_studio.gui.settings_form import SettingsForm
@@ -48,11 +49,13 @@ from lstm_studio.training import (
     run_meta,
 )
 from lstm_studio.training.metrics import baselines
-from lstm_studio.weights import WeightsError, load_weights, save_weights
+from lstm_studio.training.saved import OpenedModel, open_with_data
+from lstm_studio.weights import WeightsError, save_weights
 
 REDRAW_MS = 100  # the redraw timer's tick
 LOSS_REDRAW_SECONDS = 0.1  # the loss curve moves with every batch: ten frames a second
 EPOCH_PLOT_REDRAW_SECONDS = 0.5  # the other plots change once per epoch
+LOAD_JOIN_MS = 10_000  # closing waits this long for a weights file being opened
 SETTINGS_KEY = "experiment"
 GEOMETRY_KEY = "geometry"
 
@@ -67,12 +70,14 @@ class MainWindow(QMainWindow):
     """Pick a task and a model, click Train, watch it learn, export the weights."""
 
     trainingFinished = Signal()  # noqa: N815 - Contract 4's name; emitted once whenever a run ends
+    loadFinished = Signal(bool)  # noqa: N815 - like trainingFinished: a weights file opened (True) or refused
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.setWindowTitle("LSTM Studio")
         self.settings = settings if settings is not None else QSettings()
         self.runner = TrainingRunner(self)
+        self.loader = BackgroundJob(self)  # opens weights files off the GUI thread
         # The model and what it was built from; None until the first Train or Load.
         self.model: LSTMModel | None = None
         self.model_experiment: Experiment | None = None
@@ -87,7 +92,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._connect()
         self._restore_settings()
-        self._update_controls()
+        self._on_form_changed()
 
     # ----- layout ----------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -164,10 +169,12 @@ class MainWindow(QMainWindow):
         self.reset_button.clicked.connect(self.reset_model)
         self.export_button.clicked.connect(self._on_export_clicked)
         self.load_button.clicked.connect(self._on_load_clicked)
-        self.form.changed.connect(self._update_controls)
+        self.form.changed.connect(self._on_form_changed)
         self.runner.prepared.connect(self._on_prepared)
         self.runner.progressed.connect(self._on_progress)
         self.runner.finished.connect(self._on_run_finished)
+        self.loader.done.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_load_failed)
         self.redraw_timer.timeout.connect(self._redraw)  # the timer passes no argument: not forced
         self.try_it.answered.connect(self._on_try_it_answered)
         for plot in self._redraw_periods:
@@ -177,7 +184,7 @@ class MainWindow(QMainWindow):
     def start_training(self) -> None:
         """Train with the form's settings, continuing from the current weights when the
         model and data still fit them, otherwise from new ones."""
-        if self.runner.running:
+        if self.runner.running or self.loader.busy:
             return
         experiment = self.form.experiment()
         problem = self.form.problem()
@@ -198,7 +205,7 @@ class MainWindow(QMainWindow):
 
     def reset_model(self) -> None:
         """Forget the weights: the next Train starts from new random ones. Empty plots."""
-        if self.runner.running:
+        if self.runner.running or self.loader.busy:
             return
         self._forget_model()
         self.show_message("the next Train starts from new random weights")
@@ -226,46 +233,59 @@ class MainWindow(QMainWindow):
     def export_weights(self, path: str | Path) -> Path:
         """Write the current model and its record to ``path`` (the Export button after its dialog).
 
-        Raises WeightsError when there is nothing valid to write.
+        Raises WeightsError when there is nothing valid to write, or ``path`` is the run's own CSV.
         """
         if self.model is None or self.data is None or self.model_experiment is None:
             raise WeightsError("nothing to export yet: train or load a model first")
         if self.runner.running:
             raise WeightsError("wait until the run ends (or stop it) before exporting")
         experiment = self.run_experiment or self.model_experiment
-        meta = run_meta(experiment, self.data, self.evaluation, self.train_loss)
-        return save_weights(path, self.model, meta)
+        inputs = [self.data.series.path] if self.data.series is not None else []
+        meta = run_meta(experiment, self.data, self.evaluation, self.train_loss, saved_in=Path(path).parent)
+        return save_weights(path, self.model, meta, inputs=inputs)
 
     def load_weights_file(self, path: str | Path) -> bool:
-        """Open a weights file: its settings fill the form, Try it uses it, Train continues it."""
-        if self.runner.running:
+        """Open a weights file in a worker thread; ``loadFinished`` says how it went. Its settings
+        then fill the form, Try it uses it, and Train continues it. False when busy."""
+        if self.runner.running or self.loader.busy:
             return False
-        name = Path(path).name
-        try:
-            model, meta = load_weights(path)
-            experiment = Experiment.from_meta(meta)
-            experiment.validate()
-            experiment.check_model(model)
-            predictor = Predictor.from_meta(model, meta)
-            self.form.set_experiment(experiment)
-        except (WeightsError, ValueError, OverflowError) as exc:
-            self.show_message(f"could not load {name}: {exc}", error=True)
-            return False
-        try:
-            data = experiment.make_dataset()
-        except ValueError as exc:  # the CSV it was trained on has moved or changed: it can still be tried
-            self._adopt_for_trying(model, experiment, predictor)
-            self.show_message(f"loaded {name} to try only: {exc}", error=True)
-            return True
-        self._adopt(model, experiment, data)
-        if not self._fits_model(self.form.experiment()):
-            self.show_message(f"{name} has settings the form cannot show; Train would start a new model", error=True)
-            return True
-        metrics = meta.get("metrics", {})
-        self.train_loss = metrics.get("train_loss")
-        self.metrics_label.setText(self._metrics_text(metrics))
-        self.show_message(f"loaded {name}: Train continues from these weights")
+        self.show_message(f"opening {Path(path).name}…")
+        self.loader.start(lambda: open_with_data(path))
+        self._update_controls()
         return True
+
+    def _on_load_failed(self, error: Exception) -> None:
+        if not isinstance(error, (WeightsError, ValueError, OSError, MemoryError)):
+            raise error  # a bug: the excepthook reports it
+        self.show_message(f"could not load: {error}", error=True)
+        self._update_controls()
+        self.loadFinished.emit(False)
+        if self._close_when_finished:
+            self.close()
+
+    def _on_loaded(self, opened: OpenedModel) -> None:
+        saved, name = opened.saved, opened.saved.path.name
+        self.form.set_experiment(saved.experiment)
+        if opened.data is None:  # the CSV it was trained on has moved or changed: it can still be tried
+            self._adopt_for_trying(saved.model, saved.experiment, saved.predictor)
+            self.show_message(f"loaded {name} to try only: {opened.missing}", error=True)
+        else:
+            self._adopt(saved.model, saved.experiment, opened.data)
+            self.evaluation, self.train_loss = opened.evaluation, saved.metrics.get("train_loss")
+            self._show_evaluation(opened.evaluation, self.train_loss)
+            if opened.evaluation.accuracy is None:  # the predicted-against-true scatter of the loaded model
+                self.prediction_plot.add_epoch(0, opened.evaluation)
+            self._redraw(force=True)
+            if self._fits_model(self.form.experiment()):
+                self.show_message(f"loaded {name}: Train continues from these weights")
+            else:
+                self.show_message(
+                    f"{name} has settings the form cannot show; Train would start a new model", error=True
+                )
+        self._update_controls()
+        self.loadFinished.emit(True)
+        if self._close_when_finished:
+            self.close()
 
     def show_message(self, text: str, error: bool = False) -> None:
         """One visible line for what just happened; errors in red."""
@@ -308,17 +328,21 @@ class MainWindow(QMainWindow):
         self.try_it.set_predictor(self._predictor(self.model))
         if result.evaluation is not None:
             self.evaluation, self.train_loss = result.evaluation, result.train_loss
-            metrics = {"train_loss": result.train_loss, **result.evaluation.summary()}
-            if result.evaluation.rmse is not None:
-                metrics.update(baselines(self.data))
-            self.metrics_label.setText(self._metrics_text(metrics))
-            self._show_detail(result.evaluation, with_forecast=True)
+            self._show_evaluation(result.evaluation, result.train_loss)
         self._redraw(force=True)
         self.show_message(*self._run_end_message(result))
         self._update_controls()
         self.trainingFinished.emit()
         if self._close_when_finished:
             self.close()
+
+    def _show_evaluation(self, evaluation: Evaluation, train_loss: float | None) -> None:
+        """The metrics line and the plots of the model as it is now (after a run or a Load)."""
+        metrics = {"train_loss": train_loss, **evaluation.summary()}
+        if evaluation.rmse is not None:
+            metrics.update(baselines(self.data))
+        self.metrics_label.setText(self._metrics_text(metrics))
+        self._show_detail(evaluation, with_forecast=True)
 
     def _on_pause_toggled(self, paused: bool) -> None:
         self.runner.pause(paused)
@@ -488,17 +512,24 @@ class MainWindow(QMainWindow):
         if not self._awaiting_paint:
             self.runner.end_frame()
 
+    def _on_form_changed(self) -> None:
+        experiment = self.form.experiment()
+        examples = experiment.task_spec.examples
+        self.try_it.set_expected(experiment.settings.seq_len, examples[0] if examples else ())
+        self._update_controls()
+
     def _update_controls(self) -> None:
         running = self.runner.running
+        busy = running or self.loader.busy
         problem = self.form.problem()
-        self.train_button.setEnabled(not running and not problem)
+        self.train_button.setEnabled(not busy and not problem)
         self.train_button.setToolTip(problem or "train the model (continues from the current weights)")
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
-        self.reset_button.setEnabled(not running)
-        self.load_button.setEnabled(not running)
-        self.export_button.setEnabled(not running and self.data is not None)
-        self.form.setEnabled(not running)
+        self.reset_button.setEnabled(not busy)
+        self.load_button.setEnabled(not busy)
+        self.export_button.setEnabled(not busy and self.data is not None)
+        self.form.setEnabled(not busy)
 
     # ----- settings and closing --------------------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -515,8 +546,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Stop and join a running training thread, remember the settings, then close."""
-        if not self.runner.stop_and_wait():
-            # A batch or an evaluation longer than the wait: close when the run has ended.
+        if not self.runner.stop_and_wait() or not self.loader.wait(LOAD_JOIN_MS):
+            # A batch, an evaluation or a file longer than the wait: close when it has ended.
             self._close_when_finished = True
             self.show_message("stopping: the window closes when the current batch ends")
             event.ignore()

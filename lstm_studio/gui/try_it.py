@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QLabel, QLineEdit, QVBoxLayout, QWidget
@@ -39,7 +40,7 @@ class TryItBox(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Try it", parent)
-        self.input = QLineEdit(objectName="tryInput", placeholderText="e.g. 0 1 2 3 4 5 6 7 8 9")
+        self.input = QLineEdit(objectName="tryInput")
         self.input.setToolTip("numbers separated by spaces or commas; the answer updates as you type")
         self.result = QLabel(objectName="tryResult", wordWrap=True)
         layout = QVBoxLayout(self)
@@ -48,6 +49,13 @@ class TryItBox(QGroupBox):
         self.predictor: Predictor | None = None
         self.waiting = ""
         self.input.textChanged.connect(self.update_answer)
+
+    def set_expected(self, seq_len: int, example: Sequence[float] = ()) -> None:
+        """Say in the empty box how many values the model reads (with an example when there is one)."""
+        if len(example) == seq_len:
+            self.input.setPlaceholderText("e.g. " + " ".join(f"{v:g}" for v in example))
+        else:
+            self.input.setPlaceholderText(f"{seq_len} numbers, separated by spaces or commas")
 
     def set_predictor(self, predictor: Predictor | None, waiting: str = "") -> None:
         """Use this model from now on and answer again (``waiting`` says why there is none yet)."""
@@ -81,5 +89,8 @@ class TryItBox(QGroupBox):
         except ValueError as exc:
             self.result.setText(f"<span style='color:#c0392b'>{exc}</span>")
             return
-        self.result.setText(describe(prediction))
+        note = ""
+        if len(values) > self.predictor.seq_len:
+            note = f" (from the last {self.predictor.seq_len} of the {len(values)} values)"
+        self.result.setText(describe(prediction) + note)
         self.answered.emit(values, prediction)

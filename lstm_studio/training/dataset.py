@@ -27,6 +27,7 @@ class Dataset:
     train_targets: np.ndarray  # raw, for baselines such as the training mean
     series: Series | None = None  # the whole series, for series tasks
     val_start: int = 0  # index in the series of the first validation target
+    source_sha256: str = ""  # of the CSV file the series was read from
 
     @property
     def is_classification(self) -> bool:
@@ -44,9 +45,11 @@ def split_sizes(n: int, val_split: float) -> tuple[int, int]:
     return n - n_val, n_val
 
 
-def make_dataset(task: Task, settings: TaskSettings, val_split: float, seed: int) -> Dataset:
+def make_dataset(
+    task: Task, settings: TaskSettings, val_split: float, seed: int, normalizer: Normalizer | None = None
+) -> Dataset:
     """Generate the task's data from ``seed``, shuffle-split it, and fit the normaliser on
-    the training part only.
+    the training part only (unless a trained model's ``normalizer`` is given).
     """
     if settings.seq_len < 2:
         raise ValueError(f"seq-len must be at least 2, got {settings.seq_len}")
@@ -57,7 +60,7 @@ def make_dataset(task: Task, settings: TaskSettings, val_split: float, seed: int
     windows, targets = task.generate(settings, rng)
     order = rng.permutation(len(windows))
     train, val = order[:n_train], order[n_train:]
-    normalizer = Normalizer.fit(windows[train], task.relative_to_last)
+    normalizer = normalizer or Normalizer.fit(windows[train], task.relative_to_last)
     if task.kind == CLASSIFICATION:
         y_train, y_val = targets[train].astype(np.int64), targets[val].astype(np.int64)
     else:
@@ -95,17 +98,24 @@ def series_window_counts(series: Series, seq_len: int, horizon: int, val_split: 
 
 
 def make_series_dataset(
-    task: Task, settings: TaskSettings, series: Series, horizon: int, val_split: float, difference: bool
+    task: Task,
+    settings: TaskSettings,
+    series: Series,
+    horizon: int,
+    val_split: float,
+    difference: bool,
+    normalizer: Normalizer | None = None,
 ) -> Dataset:
     """Windows of ``seq_len`` values predicting the next ``horizon``, split in time: the last
     ``val_split`` part of the windows is validation, and normalisation is fitted on the values
-    the training windows use, so nothing from the validation part leaks into training."""
+    the training windows use, so nothing from the validation part leaks into training. A
+    trained model's ``normalizer`` is used as it is: that is what its predictions assume."""
     T, values = settings.seq_len, series.values
     n, n_fit, n_train = series_window_counts(series, T, horizon, val_split)
     starts = np.arange(n)[:, None]
     windows = values[starts + np.arange(T)]  # (n, T)
     targets = values[starts + T + np.arange(horizon)]  # (n, horizon)
-    normalizer = Normalizer.fit_series(values[: n_fit - 1 + T + horizon], difference)
+    normalizer = normalizer or Normalizer.fit_series(values[: n_fit - 1 + T + horizon], difference)
     train, val = slice(0, n_fit), slice(n_train, n)
     return Dataset(
         task=task,

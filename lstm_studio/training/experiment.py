@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 
 from lstm_studio.core import DTYPES, LSTMModel
+from lstm_studio.core.model import parameter_shapes
+from lstm_studio.training import limits
 from lstm_studio.training.csv_series import Series, read_series
 from lstm_studio.training.dataset import Dataset, make_dataset, make_series_dataset, split_sizes
 from lstm_studio.training.metrics import Evaluation
-from lstm_studio.training.tasks import Task, TaskSettings, get_task
+from lstm_studio.training.normalization import Normalizer
+from lstm_studio.training.records import read_bool, read_float, read_int, read_object, read_str
+from lstm_studio.training.sources import file_sha256, portable_path, recorded_path
+from lstm_studio.training.tasks import TASKS, Task, TaskSettings, get_task
 from lstm_studio.training.trainer import TrainConfig
 
 
@@ -70,22 +76,46 @@ class Experiment:
             raise ValueError(f"every layer size must be a positive integer, got {list(self.hidden_sizes)}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        if self.settings.seq_len < 2:
-            raise ValueError(f"sequence length must be at least 2, got {self.settings.seq_len}")
+        try:  # the limits a weights file is loaded under: never train what could not be opened again
+            parameter_shapes(self.model_config())
+        except ValueError as exc:
+            raise ValueError(f"the model is too large: {exc}") from None
+        if not 2 <= self.settings.seq_len <= limits.MAX_SEQ_LEN:
+            raise ValueError(
+                f"sequence length must lie between 2 and {limits.MAX_SEQ_LEN:,}, got {self.settings.seq_len:,}"
+            )
+        if self.train.batch_size > limits.MAX_BATCH:
+            raise ValueError(f"batch size must be at most {limits.MAX_BATCH:,}, got {self.train.batch_size:,}")
         if self.task_spec.series:
             if not self.series_path:
                 raise ValueError("the csv task needs a file (--csv FILE) and a column (--column NAME)")
             if not self.column:
                 raise ValueError("the csv task needs a column (--column NAME)")
-            if self.horizon < 1:
-                raise ValueError(f"horizon must be at least 1, got {self.horizon}")
+            if not 1 <= self.horizon <= limits.MAX_HORIZON:
+                raise ValueError(f"horizon must lie between 1 and {limits.MAX_HORIZON:,}, got {self.horizon:,}")
             if not 0.0 < self.val_split < 1.0:
                 raise ValueError(f"val-split must lie strictly between 0 and 1, got {self.val_split}")
         else:
             if not (math.isfinite(self.settings.noise) and self.settings.noise >= 0):
                 raise ValueError(f"noise must be 0 or positive, got {self.settings.noise}")
+            if self.settings.n_samples > limits.MAX_SAMPLES:
+                raise ValueError(f"samples must be at most {limits.MAX_SAMPLES:,}, got {self.settings.n_samples:,}")
             split_sizes(self.settings.n_samples, self.val_split)
+            self.check_size(self.settings.n_samples)
         self.train.validate()
+
+    def model_config(self) -> dict:
+        """The description ``LSTMModel.config()`` will give of this experiment's network."""
+        inputs, outputs, loss = self.make_model_shape()
+        return {"input_size": inputs, "hidden_sizes": list(self.hidden_sizes), "output_size": outputs,
+                "loss": loss, "dtype": self.dtype}  # fmt: skip
+
+    def check_size(self, n_windows: int) -> None:
+        """ValueError when a run over ``n_windows`` windows would not fit in memory."""
+        inputs, _, _ = self.make_model_shape()
+        limits.check_run_size(
+            inputs, self.hidden_sizes, self.settings.seq_len, self.train.batch_size, self.dtype, n_windows
+        )
 
     @property
     def series_path(self) -> str:
@@ -117,21 +147,30 @@ class Experiment:
         task = self.task_spec
         return 1, self.horizon if task.series else task.output_size, task.loss
 
-    def make_dataset(self, series: Series | None = None) -> Dataset:
-        """The run's data, the same every time for the same experiment (and file)."""
+    def make_dataset(self, series: Series | None = None, normalizer: Normalizer | None = None) -> Dataset:
+        """The run's data, the same every time for the same experiment (and file). A given
+        ``normalizer`` (a trained model's) is used instead of one fitted on the data."""
         task = self.task_spec
         if task.series:
             series = series if series is not None else self.read_series()
-            return make_series_dataset(task, self.settings, series, self.horizon, self.val_split, self.difference)
-        return make_dataset(task, self.settings, self.val_split, self.train.seed)
+            n_windows = len(series.values) - self.settings.seq_len - self.horizon + 1
+            self.check_size(max(n_windows, 0))
+            data = make_series_dataset(
+                task, self.settings, series, self.horizon, self.val_split, self.difference, normalizer
+            )
+            return replace(data, source_sha256=file_sha256(series.path))
+        return make_dataset(task, self.settings, self.val_split, self.train.seed, normalizer)
 
     def make_model(self) -> LSTMModel:
         """Fresh weights drawn from the experiment's seed."""
         inputs, outputs, loss = self.make_model_shape()
         return LSTMModel(inputs, self.hidden_sizes, outputs, loss, self.train.seed, DTYPES[self.dtype])
 
-    def to_meta(self) -> dict:
-        """The JSON record of this experiment (without the model part and metrics)."""
+    def to_meta(self, saved_in: Path | None = None) -> dict:
+        """The JSON record of this experiment (without the model part and metrics). In a
+        weights file in folder ``saved_in``, the CSV is recorded relative to it or by name
+        (``sources``); elsewhere (the window's settings) as it is."""
+        csv = portable_path(self.csv_path, saved_in) if saved_in is not None and self.csv_path else self.csv_path
         return {
             "task": self.task,
             "task_settings": asdict(self.settings),
@@ -140,7 +179,7 @@ class Experiment:
             "seed": self.train.seed,
             "training": asdict(self.train),
             "series": {
-                "csv": self.csv_path,
+                "csv": csv,
                 "column": self.column,
                 "time_column": self.time_column,
                 "horizon": self.horizon,
@@ -149,42 +188,57 @@ class Experiment:
         }
 
     @classmethod
-    def from_meta(cls, meta: dict) -> Experiment:
-        """Inverse of ``to_meta`` (the model part supplies the layer sizes and dtype)."""
+    def from_meta(cls, meta: dict, saved_in: Path | None = None) -> Experiment:
+        """Inverse of ``to_meta`` (the model part supplies the layer sizes and dtype); ValueError
+        naming the first field that is missing, of the wrong type or out of range. The result
+        is validated: it is safe to build its data and model."""
         try:
-            model = meta["model"]
-            series = meta.get("series") or {}
-            return cls(
-                task=str(meta["task"]),
-                settings=_typed(TaskSettings, meta["task_settings"]),
-                hidden_sizes=tuple(int(h) for h in model["hidden_sizes"]),
-                dtype=str(model["dtype"]),
-                val_split=float(meta["val_split"]),
-                train=_typed(TrainConfig, meta["training"]),
-                csv_path=str(series.get("csv", "")),
-                column=str(series.get("column", "")),
-                time_column=str(series.get("time_column", "")),
-                horizon=int(series.get("horizon", 1)),
-                difference=bool(series.get("difference", False)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"the weights file does not record its experiment: {exc}") from exc
+            experiment = _experiment_from_record(meta, saved_in)
+            experiment.validate()
+        except ValueError as exc:
+            raise ValueError(f"the weights file does not record a usable experiment: {exc}") from exc
+        return experiment
 
 
-def _typed(kind: type, record: object) -> object:
-    """``kind(**record)`` after checking that every field has its declared type (int, float)."""
-    if not isinstance(record, dict):
-        raise ValueError(f"{kind.__name__} must be a JSON object")
-    fields = kind.__dataclass_fields__
-    unknown = set(record) - set(fields)
+def _experiment_from_record(meta: dict, saved_in: Path | None) -> Experiment:
+    task = read_str(meta, "task", "meta")
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task[:40]!r}")
+    model = read_object(meta, "model", "meta")
+    hidden = model.get("hidden_sizes")
+    if not isinstance(hidden, list) or not hidden:
+        raise ValueError("meta.model.hidden_sizes must be a list of layer sizes")
+    sizes = tuple(read_int({"size": h}, "size", "meta.model.hidden_sizes", 1) for h in hidden)
+    dtype = read_str(model, "dtype", "meta.model")
+    settings = _typed(TaskSettings, read_object(meta, "task_settings", "meta"), "meta.task_settings")
+    if read_int(meta, "seq_len", "meta") != settings.seq_len:
+        raise ValueError("meta.seq_len differs from meta.task_settings.seq_len")
+    series = read_object(meta, "series", "meta") if "series" in meta else {}
+    recorded_csv = read_str(series, "csv", "meta.series") if "csv" in series else ""
+    csv_path = str(recorded_path(recorded_csv, saved_in)) if recorded_csv and saved_in is not None else recorded_csv
+    return Experiment(
+        task=task,
+        settings=settings,
+        hidden_sizes=sizes,
+        dtype=dtype,
+        val_split=read_float(meta, "val_split", "meta", 0.0, 1.0),
+        train=_typed(TrainConfig, read_object(meta, "training", "meta"), "meta.training"),
+        csv_path=csv_path,
+        column=read_str(series, "column", "meta.series") if "column" in series else "",
+        time_column=read_str(series, "time_column", "meta.series") if "time_column" in series else "",
+        horizon=read_int(series, "horizon", "meta.series", 1, limits.MAX_HORIZON) if "horizon" in series else 1,
+        difference=read_bool(series, "difference", "meta.series") if "difference" in series else False,
+    )
+
+
+def _typed(kind: type, record: dict, where: str) -> object:
+    """``kind(**record)`` after checking that every recorded field has its declared type
+    (a field an older file lacks takes its default)."""
+    unknown = set(record) - {f.name for f in fields(kind)}
     if unknown:
-        raise ValueError(f"unknown {kind.__name__} field {sorted(unknown)[0]}")
-    for name, value in record.items():
-        expected = fields[name].type  # "int" or "float" (annotations are strings here)
-        number_types = int if expected == "int" else (int, float)
-        if isinstance(value, bool) or not isinstance(value, number_types):
-            raise ValueError(f"{kind.__name__}.{name} must be {expected}, got {value!r}")
-    return kind(**record)
+        raise ValueError(f"unknown field {where}.{sorted(unknown)[0][:40]}")
+    readers = {"int": read_int, "float": read_float}  # annotations are strings here
+    return kind(**{f.name: readers[f.type](record, f.name, where) for f in fields(kind) if f.name in record})
 
 
 def experiment_to_json(experiment: Experiment) -> str:
@@ -201,17 +255,25 @@ def experiment_from_json(text: str) -> Experiment:
         raise ValueError(f"not an experiment record: {exc}") from exc
     if not isinstance(record, dict):
         raise ValueError("not an experiment record")
-    experiment = Experiment.from_meta(record)
-    experiment.validate()
-    return experiment
+    return Experiment.from_meta(record)
 
 
-def run_meta(experiment: Experiment, data: Dataset, evaluation: Evaluation | None, train_loss: float | None) -> dict:
-    """What the weights file records besides the arrays and the model description (Contract 2)."""
+def run_meta(
+    experiment: Experiment,
+    data: Dataset,
+    evaluation: Evaluation | None,
+    train_loss: float | None,
+    saved_in: Path | None = None,
+) -> dict:
+    """What a weights file in folder ``saved_in`` records besides the arrays and the model
+    description (Contract 2)."""
     metrics: dict[str, float | None] = {"train_loss": train_loss}
     metrics.update(evaluation.summary() if evaluation else {"val_loss": None})
+    record = experiment.to_meta(saved_in)
+    if data.source_sha256:
+        record["series"]["sha256"] = data.source_sha256
     return {
-        **experiment.to_meta(),
+        **record,
         "kind": data.task.kind,
         "normalization": data.normalizer.to_meta(),
         "classes": list(data.task.classes),

@@ -9,8 +9,7 @@ import numpy as np
 from lstm_studio.core import LSTMModel
 from lstm_studio.core.losses import cross_entropy, mse
 from lstm_studio.training.dataset import Dataset
-
-EVAL_CHUNK = 2048  # samples per forward pass, to bound memory on large validation sets
+from lstm_studio.training.limits import eval_chunk
 
 
 @dataclass
@@ -37,8 +36,9 @@ class Evaluation:
 
 
 def model_outputs(model: LSTMModel, x: np.ndarray) -> np.ndarray:
-    """Raw model outputs for many windows, in bounded chunks."""
-    return np.concatenate([model.forward(x[i : i + EVAL_CHUNK]) for i in range(0, len(x), EVAL_CHUNK)])
+    """Raw model outputs for many windows, in chunks whose buffers stay within a bound."""
+    chunk = eval_chunk(model.input_size, model.hidden_sizes, x.shape[1], model.dtype.itemsize)
+    return np.concatenate([model.forward(x[i : i + chunk]) for i in range(0, len(x), chunk)])
 
 
 def confusion_matrix(true: np.ndarray, pred: np.ndarray, n_classes: int) -> np.ndarray:

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from lstm_studio.training.records import read_bool, read_float
+
 
 @dataclass(frozen=True)
 class Normalizer:
@@ -26,21 +28,31 @@ class Normalizer:
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.offset) and np.isfinite(self.scale) and self.scale > 0):
-            raise ValueError(f"normalisation needs a finite offset and positive scale, got {self}")
+            raise ValueError(
+                f"normalisation needs a finite offset and a positive scale, got offset {self.offset:g}, "
+                f"scale {self.scale:g}"
+            )
 
     @classmethod
     def fit(cls, windows: np.ndarray, relative_to_last: bool = False) -> Normalizer:
         """Statistics from training windows (N, T) only, so validation never leaks in."""
         if relative_to_last:
-            centred = windows - windows[:, -1:]
-            return cls(0.0, float(np.std(centred)) or 1.0, True)
-        return cls(float(np.mean(windows)), float(np.std(windows)) or 1.0, False)
+            return cls(0.0, _spread(windows - windows[:, -1:]), True)
+        return cls(_mean(windows), _spread(windows), False)
 
     @classmethod
     def fit_series(cls, values: np.ndarray, difference: bool = False) -> Normalizer:
         """Statistics from the training part of a series (values or their changes)."""
-        data = np.diff(values) if difference else np.asarray(values)
-        return cls(float(np.mean(data)), float(np.std(data)) or 1.0, False, difference)
+        values = np.asarray(values, dtype=np.float64)
+        data = np.diff(values) if difference else values
+        try:
+            return cls(_mean(data), _spread(data), False, difference)
+        except ValueError:
+            largest = int(np.argmax(np.abs(values)))
+            raise ValueError(
+                f"the values are too large to scale: value {largest + 1} of the training part is "
+                f"{values[largest]:g}, and their spread overflows a float"
+            ) from None
 
     def _reference(self, windows: np.ndarray) -> np.ndarray | float:
         return windows[:, -1:] if self.relative_to_last else self.offset
@@ -75,13 +87,22 @@ class Normalizer:
 
     @classmethod
     def from_meta(cls, meta: dict) -> Normalizer:
-        """Inverse of ``to_meta``; raises ValueError on anything malformed."""
-        try:
-            return cls(
-                float(meta["offset"]),
-                float(meta["scale"]),
-                bool(meta["relative_to_last"]),
-                bool(meta.get("difference", False)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"bad normalisation record: {exc}") from exc
+        """Inverse of ``to_meta``; ValueError naming the field that is missing or of the wrong type."""
+        where = "meta.normalization"
+        return cls(
+            read_float(meta, "offset", where),
+            read_float(meta, "scale", where),
+            read_bool(meta, "relative_to_last", where),
+            read_bool(meta, "difference", where) if isinstance(meta, dict) and "difference" in meta else False,
+        )
+
+
+def _mean(values: np.ndarray) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.mean(values))
+
+
+def _spread(values: np.ndarray) -> float:
+    """The standard deviation, or 1 for constant values (nothing to scale)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.std(values)) or 1.0

@@ -9,7 +9,9 @@ import numpy as np
 
 from lstm_studio.core import LSTMModel
 from lstm_studio.training.dataset import Dataset
+from lstm_studio.training.limits import MAX_SEQ_LEN
 from lstm_studio.training.normalization import Normalizer
+from lstm_studio.training.records import MAX_TEXT, read_int, read_object, read_str
 from lstm_studio.training.tasks import CLASSIFICATION, REGRESSION
 
 
@@ -28,27 +30,37 @@ class Prediction:
         return {"prediction": list(self.values)}
 
 
+class AnswerError(ValueError):
+    """The model's answer is not a finite number (extreme weights or inputs): never printed as one."""
+
+
 class Predictor:
     """Turns raw values into a prediction with the normalisation recorded at training time."""
 
-    def __init__(self, model: LSTMModel, kind: str, normalizer: Normalizer, classes: Sequence[str]) -> None:
+    def __init__(
+        self, model: LSTMModel, kind: str, normalizer: Normalizer, classes: Sequence[str], seq_len: int
+    ) -> None:
         self.model = model
         self.kind = kind
         self.normalizer = normalizer
         self.classes = list(classes)
+        self.seq_len = seq_len  # values the model reads: fewer are refused, of more the last are read
 
     @classmethod
     def for_data(cls, model: LSTMModel, data: Dataset) -> Predictor:
         """For a model trained on ``data``: its task's kind and classes, its normalisation."""
-        return cls(model, data.task.kind, data.normalizer, data.task.classes)
+        return cls(model, data.task.kind, data.normalizer, data.task.classes, data.settings.seq_len)
 
     @classmethod
     def from_meta(cls, model: LSTMModel, meta: dict) -> Predictor:
-        """Build from a weights file's ``meta``; ValueError naming what it lacks."""
+        """Build from a weights file's ``meta``; ValueError naming what it lacks or what does not fit."""
         missing = [key for key in ("kind", "normalization") if key not in meta]
         if missing:
             raise ValueError(f"the weights file does not record its {' and '.join(missing)}")
-        kind, classes = meta["kind"], meta.get("classes") or []
+        kind = read_str(meta, "kind", "meta")
+        classes = meta.get("classes") or []
+        if not isinstance(classes, list) or not all(isinstance(c, str) and len(c) <= MAX_TEXT for c in classes):
+            raise ValueError("meta.classes must be a list of labels")
         if model.input_size != 1:
             raise ValueError(f"the model reads {model.input_size} values per step; predictions take one")
         if kind == CLASSIFICATION:
@@ -58,21 +70,31 @@ class Predictor:
             if model.loss != "mse":
                 raise ValueError("a regression model must be trained with mse")
         else:
-            raise ValueError(f"unknown kind of task {kind!r}")
-        return cls(model, kind, Normalizer.from_meta(meta["normalization"]), [str(c) for c in classes])
+            raise ValueError(f"unknown kind of task {kind[:40]!r}")
+        normalizer = Normalizer.from_meta(read_object(meta, "normalization", "meta"))
+        return cls(model, kind, normalizer, classes, read_int(meta, "seq_len", "meta", 2, MAX_SEQ_LEN))
 
     def predict(self, values: Sequence[float]) -> Prediction:
-        """The model's answer for one raw sequence; ValueError if it is empty or not finite."""
+        """The model's answer for a raw sequence (its last ``seq_len`` values); ValueError when
+        there are too few or they are not finite, AnswerError when the answer is not finite."""
         window = np.asarray(values, dtype=np.float64).reshape(1, -1)
-        needed = 2 if self.normalizer.difference else 1
-        if window.shape[1] < needed:
-            raise ValueError(f"give at least {needed} value{'s' if needed > 1 else ''}")
+        if window.shape[1] < self.seq_len:
+            raise ValueError(f"the model reads {self.seq_len} values: give {self.seq_len}, not {window.shape[1]}")
         if not np.all(np.isfinite(window)):
             raise ValueError("every value must be a finite number")
-        x = self.normalizer.encode(window)
-        if self.kind == CLASSIFICATION:
-            p = self.model.predict(x)[0]
-            probabilities = {label: float(pi) for label, pi in zip(self.classes, p, strict=True)}
-            return Prediction(label=self.classes[int(np.argmax(p))], probabilities=probabilities)
-        raw = self.normalizer.decode(self.model.forward(x), window)[0]
+        window = window[:, -self.seq_len :]
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = self.normalizer.encode(window)
+            if not np.all(np.isfinite(x)):
+                raise AnswerError("the values are too large for this model's normalisation")
+            outputs = self.model.forward(x)
+            if not np.all(np.isfinite(outputs)):
+                raise AnswerError("the model's answer is not a finite number (its weights overflow on these values)")
+            if self.kind == CLASSIFICATION:
+                p = self.model.predict(x)[0]
+                probabilities = {label: float(pi) for label, pi in zip(self.classes, p, strict=True)}
+                return Prediction(label=self.classes[int(np.argmax(p))], probabilities=probabilities)
+            raw = self.normalizer.decode(outputs, window)[0]
+        if not np.all(np.isfinite(raw)):
+            raise AnswerError("the model's answer is not a finite number in raw units (it overflows when scaled back)")
         return Prediction(values=tuple(float(v) for v in raw))
