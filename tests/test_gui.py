@@ -506,3 +506,17 @@ def test_try_it_says_how_many_values_the_task_reads(window):
     assert window.try_it.input.placeholderText() == "20 numbers, separated by spaces or commas"
     window.form.task_combo.setCurrentIndex(window.form.task_combo.findData("next-number"))
     assert window.try_it.input.placeholderText() == "e.g. 0 1 2 3 4 5 6 7 8 9"
+
+
+def test_running_out_of_memory_in_the_worker_is_said_plainly(monkeypatch):
+    from lstm_studio.gui.worker import Job, TrainingWorker
+    from lstm_studio.training import FAILED, Experiment
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(Experiment, "make_dataset", no_memory)
+    experiment = Experiment.for_task("sine")
+    worker = TrainingWorker(Job(experiment.train, experiment=experiment))
+    worker.run()
+    assert worker.result.status == FAILED and worker.result.message.startswith("out of memory: make the run smaller")

@@ -130,6 +130,8 @@ class TrainingWorker(QObject):
                 if now - last_sent >= interval:
                     self.progressed.emit(pending)
                     pending, last_sent = Progress(), now
+        except MemoryError:
+            self._finish(_failed("out of memory: make the run smaller (samples, sequence length, batch or layers)"))
         except Exception as exc:  # a bug must not kill the thread silently: report it as a failed run
             self._finish(_failed(f"training stopped by an internal error: {exc}"))
 
