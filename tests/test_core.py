@@ -1,18 +1,55 @@
 """The network's parts: activations, initialisation, optimiser, clipping, state and input checks."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 from lstm_studio.core import Adam, LSTMModel, clip_by_global_norm, global_norm
-from lstm_studio.core.activations import log_softmax, sigmoid, softmax
+from lstm_studio.core.activations import log_softmax, softmax
 from lstm_studio.core.losses import cross_entropy, mse
 
 
-def test_sigmoid_is_stable_and_exact_at_extremes():
-    x = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
-    with np.errstate(over="raise", invalid="raise", divide="raise"):
-        s = sigmoid(x)
-    np.testing.assert_allclose(s, [0.0, 1 / (1 + np.exp(50.0)), 0.5, 1 / (1 + np.exp(-50.0)), 1.0], atol=1e-15)
+def saturated_model(z: float, dtype) -> LSTMModel:
+    """One layer of two units whose gate pre-activations are ±z for an input of ones (weights z·1, no bias):
+    unit 0 has every gate open (i = f = o = 1, g = 1), unit 1 forgets and hides (f = o = 0, i = g = 1)."""
+    model = LSTMModel(1, [2], 2, seed=0, dtype=dtype)
+    state = {name: np.zeros_like(value) for name, value in model.state_dict().items()}
+    #                 i      f      g     o   (PyTorch's gate order), one row per unit
+    gates = np.array([[z, z], [z, -z], [z, z], [z, -z]])  # (4, H)
+    state["lstm.weight_ih_l0"][:, 0] = gates.reshape(-1)
+    state["dense.weight"][...] = np.eye(2)  # the outputs are the last hidden states
+    model.load_state_dict(state)
+    return model
+
+
+def expected_outputs(z: float, T: int) -> list[float]:
+    """The two units' last hidden states, from the gate equations with σ(±z) computed without overflow."""
+    up, down = 1 / (1 + np.exp(-z)), np.exp(-z) / (1 + np.exp(-z))  # σ(z), σ(-z) for z > 0
+    g, c_open, c_shut = np.tanh(z), 0.0, 0.0
+    for _ in range(T):
+        c_open = up * c_open + up * g  # f = i = σ(z)
+        c_shut = down * c_shut + up * g  # f = σ(-z), i = σ(z)
+    return [up * np.tanh(c_open), down * np.tanh(c_shut)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("z", [1.0, 800.0, 1e4])
+def test_the_layers_sigmoid_is_exact_and_saturates_without_overflow(z, dtype):
+    # σ(±z) far past exp's range: a naive 1 / (1 + exp(-z)) overflows at z = 800 in float64, 89 in float32
+    model, T = saturated_model(z, dtype), 3
+    x = np.ones((2, T, 1))
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        y = model.forward(x)
+        loss, grads = model.loss_and_gradients(x, np.zeros((2, 2)))
+    np.testing.assert_allclose(y, [expected_outputs(z, T)] * 2, rtol=1e-6 if dtype == np.float32 else 1e-12)
+    assert np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads.values())
+    if z > 100:
+        # saturated: h_T = 1·tanh(T) and 0·tanh(1), exactly 0 (no tiny σ(-z) leaking the cell), and the
+        # gates pass no gradient to their weights: σ'(±z) = σ(1 - σ) and tanh'(z) are exactly 0
+        assert y[0, 1] == 0.0 and y[0, 0] == pytest.approx(np.tanh(T))
+        np.testing.assert_array_equal(grads["lstm.weight_ih_l0"], 0.0)
 
 
 def test_softmax_and_log_softmax_survive_huge_logits():

@@ -52,9 +52,3 @@ class Adam:
             v *= self.beta2
             v += (1.0 - self.beta2) * (g * g)
             p -= (lr_t * m / (np.sqrt(v) + self.eps)).astype(p.dtype, copy=False)
-
-    def reset(self) -> None:
-        """Forget all moments, as for a fresh optimiser."""
-        self.step_count = 0
-        self.m.clear()
-        self.v.clear()
