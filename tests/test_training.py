@@ -7,6 +7,7 @@ import pytest
 
 from lstm_studio.training import (
     COMPLETED,
+    DIVERGED,
     EARLY_STOPPED,
     FAILED,
     STOPPED,
@@ -87,7 +88,7 @@ def test_events_come_in_order_and_end_with_one_run_end():
     assert all(n > 0 for n in epochs[0].layer_grad_norms)
     assert epochs[0].samples_per_second > 0 and epochs[0].evaluation.rmse is not None
     end = events[-1]
-    assert end.status == COMPLETED and end.epochs_run == 2 and end.best_epoch in (1, 2)
+    assert end.status == COMPLETED and end.epochs_run == 2 and end.best_epoch in (1, 2) and end.failure is None
 
 
 def test_clipping_bounds_every_step():
@@ -132,7 +133,7 @@ def test_diverging_run_fails_with_a_clear_message_and_no_nan_weights():
     exp = small("next-number", lr=1e30, dtype="float32", clip=0.0)
     model, _, events = run(exp)
     end = events[-1]
-    assert end.status == FAILED
+    assert end.status == FAILED and end.failure == DIVERGED  # the kind of failure is data, not words
     assert "at epoch 1: lower the learning rate" in end.message
     assert "NaN" in end.message or "infinite" in end.message
     assert all(np.all(np.isfinite(p)) for p in model.state_dict().values())

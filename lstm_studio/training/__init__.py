@@ -10,8 +10,11 @@ from lstm_studio.training.predictor import Prediction, Predictor
 from lstm_studio.training.tasks import CLASSIFICATION, CSV_TASK, REGRESSION, TASKS, Task, TaskSettings, get_task
 from lstm_studio.training.trainer import (
     COMPLETED,
+    CRASHED,
+    DIVERGED,
     EARLY_STOPPED,
     FAILED,
+    NO_DATA,
     STOPPED,
     BatchEnd,
     EpochEnd,
@@ -24,9 +27,12 @@ from lstm_studio.training.trainer import (
 __all__ = [
     "CLASSIFICATION",
     "COMPLETED",
+    "CRASHED",
     "CSV_TASK",
+    "DIVERGED",
     "EARLY_STOPPED",
     "FAILED",
+    "NO_DATA",
     "REGRESSION",
     "STOPPED",
     "TASKS",

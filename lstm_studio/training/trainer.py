@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +18,10 @@ from lstm_studio.training.dataset import Dataset
 from lstm_studio.training.metrics import Evaluation, evaluate
 
 COMPLETED, EARLY_STOPPED, STOPPED, FAILED = "completed", "early-stopped", "stopped", "failed"
+# Why a FAILED run failed, as data (``RunEnd.failure``), so nobody has to match message strings.
+DIVERGED = "diverged"  # the loss or the gradients became NaN or infinite: lower the learning rate
+NO_DATA = "no-data"  # the run's data could not be made (an unreadable CSV, a series too short)
+CRASHED = "crashed"  # an internal error (a bug, or the machine ran out of memory)
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class RunEnd:
     evaluation: Evaluation | None  # of the weights the model now holds
     train_loss: float | None  # mean batch loss of the best epoch
     elapsed: float
+    failure: str | None = None  # FAILED runs: DIVERGED, NO_DATA or CRASHED; None otherwise
 
 
 Event = BatchEnd | EpochEnd | RunEnd
@@ -95,12 +100,34 @@ def _layer_groups(model: LSTMModel) -> list[list[str]]:
     return [*groups, [n for n in names if n.startswith("dense.")]]
 
 
-def _non_finite(what: str, loss: float, norms: list[float] = ()) -> str:
-    """'loss became NaN' / 'loss became infinite' / 'gradients became NaN'."""
+def _diverged(what: str, loss: float, epoch: int, norms: Sequence[float] = ()) -> str:
+    """'loss became NaN at epoch 3: lower the learning rate', or 'infinite', or 'gradients became …'."""
     value = loss if not math.isfinite(loss) else next(v for v in norms if not math.isfinite(v))
     if math.isfinite(loss):
         what = "gradients"
-    return f"{what} became {'NaN' if math.isnan(value) else 'infinite'}"
+    return f"{what} became {'NaN' if math.isnan(value) else 'infinite'} at epoch {epoch}: lower the learning rate"
+
+
+class _Best:
+    """The best-validated epoch so far: a run ends holding its weights (or the starting ones)."""
+
+    def __init__(self, model: LSTMModel, started: float) -> None:
+        self.model, self.started = model, started
+        self.state, self.loss, self.epoch = model.state_dict(), math.inf, 0
+        self.evaluation: Evaluation | None = None
+        self.train_loss: float | None = None
+
+    def offer(self, epoch: int, evaluation: Evaluation, train_loss: float) -> None:
+        """Keep the model's weights if ``evaluation`` is the best validation loss yet."""
+        if evaluation.loss < self.loss:
+            self.state, self.loss, self.epoch = self.model.state_dict(), evaluation.loss, epoch
+            self.evaluation, self.train_loss = evaluation, train_loss
+
+    def end(self, status: str, message: str, epochs_run: int, failure: str | None = None) -> RunEnd:
+        """Restore the best weights and say how the run ended."""
+        self.model.load_state_dict(self.state)
+        elapsed = time.perf_counter() - self.started
+        return RunEnd(status, message, epochs_run, self.epoch, self.evaluation, self.train_loss, elapsed, failure)
 
 
 def train(
@@ -112,7 +139,7 @@ def train(
     """Train ``model`` on ``data`` with shuffled mini-batches, Adam and clipping, yielding
     progress events; the last event is always a ``RunEnd``.
     """
-    config.validate()
+    config.validate()  # train() may be called on its own: the one check of its settings
     started = time.perf_counter()
     params = model.parameters()
     optimizer = Adam(config.lr)
@@ -121,14 +148,7 @@ def train(
     x, y = data.x_train.astype(model.dtype), data.y_train
     n = len(x)
     batches = math.ceil(n / config.batch_size)
-    best_state, best_loss, best_epoch, best_eval = model.state_dict(), math.inf, 0, None
-    best_train_loss = None
-
-    def finish(status: str, message: str, epochs_run: int) -> RunEnd:
-        model.load_state_dict(best_state)  # the best epoch's weights, or the run's starting ones
-        elapsed = time.perf_counter() - started
-        return RunEnd(status, message, epochs_run, best_epoch, best_eval, best_train_loss, elapsed)
-
+    best = _Best(model, started)
     for epoch in range(1, config.epochs + 1):
         order = rng.permutation(n)
         epoch_started = time.perf_counter()
@@ -136,7 +156,7 @@ def train(
         for batch in range(1, batches + 1):
             # stop check: cooperative, once per batch
             if should_stop():
-                yield finish(STOPPED, f"stopped by the user in epoch {epoch}", epoch - 1)
+                yield best.end(STOPPED, f"stopped by the user in epoch {epoch}", epoch - 1)
                 return
             idx = order[(batch - 1) * config.batch_size : batch * config.batch_size]
             # forward and backward; overflow shows up as a non-finite loss, reported below in words
@@ -144,11 +164,7 @@ def train(
                 loss, grads = model.loss_and_gradients(x[idx], y[idx])
             layer_norms = [global_norm({name: grads[name] for name in group}) for group in groups]
             if not (math.isfinite(loss) and all(map(math.isfinite, layer_norms))):
-                yield finish(
-                    FAILED,
-                    f"{_non_finite('loss', loss, layer_norms)} at epoch {epoch}: lower the learning rate",
-                    epoch - 1,
-                )
+                yield best.end(FAILED, _diverged("loss", loss, epoch, layer_norms), epoch - 1, DIVERGED)
                 return
             # clip, then step
             norm = clip_by_global_norm(grads, config.clip)
@@ -162,28 +178,24 @@ def train(
         with np.errstate(over="ignore", invalid="ignore"):
             evaluation = evaluate(model, data)
         if not math.isfinite(evaluation.loss):
-            message = f"{_non_finite('validation loss', evaluation.loss)} at epoch {epoch}: lower the learning rate"
-            yield finish(FAILED, message, epoch - 1)
+            yield best.end(FAILED, _diverged("validation loss", evaluation.loss, epoch), epoch - 1, DIVERGED)
             return
-        train_loss = loss_sum / batches
-        if evaluation.loss < best_loss:
-            best_state, best_loss, best_epoch = model.state_dict(), evaluation.loss, epoch
-            best_eval, best_train_loss = evaluation, train_loss
+        best.offer(epoch, evaluation, loss_sum / batches)
         yield EpochEnd(
             epoch=epoch,
             epochs=config.epochs,
-            train_loss=train_loss,
+            train_loss=loss_sum / batches,
             val_loss=evaluation.loss,
             evaluation=evaluation,
             layer_grad_norms=tuple(float(s) for s in norm_sums / batches),
             samples_per_second=n / max(train_seconds, 1e-9),
             elapsed=time.perf_counter() - started,
-            best_val_loss=best_loss,
-            best_epoch=best_epoch,
+            best_val_loss=best.loss,
+            best_epoch=best.epoch,
         )
         # early stopping
-        if config.patience and epoch - best_epoch >= config.patience:
+        if config.patience and epoch - best.epoch >= config.patience:
             message = f"early stop after epoch {epoch}: no better validation loss for {config.patience} epochs"
-            yield finish(EARLY_STOPPED, message, epoch)
+            yield best.end(EARLY_STOPPED, message, epoch)
             return
-    yield finish(COMPLETED, f"finished {config.epochs} epochs", config.epochs)
+    yield best.end(COMPLETED, f"finished {config.epochs} epochs", config.epochs)
