@@ -2,7 +2,7 @@
 
 import io
 
-from lstm_studio.progress import Progress
+from lstm_studio.cli.progress import Progress
 from lstm_studio.training import BatchEnd, EpochEnd, Experiment, train
 
 
@@ -12,7 +12,7 @@ def events():
 
 
 def test_a_terminal_gets_a_redrawn_bar_and_a_line_per_epoch(monkeypatch):
-    import lstm_studio.progress as progress
+    import lstm_studio.cli.progress as progress
 
     monkeypatch.setattr(progress, "REDRAW_SECONDS", 0.0)  # draw every batch
     stream = io.StringIO()
