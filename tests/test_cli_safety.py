@@ -197,6 +197,17 @@ def test_a_non_finite_answer_is_an_error_not_inf(tmp_path, as_json):
     assert "not a finite number" in one_line(result)
 
 
+@pytest.mark.parametrize("kind", ["classification", "weather"])
+def test_a_recorded_kind_that_is_not_the_tasks_is_refused(tmp_path, kind):
+    from lstm_studio.training import run_meta
+
+    experiment = Experiment.for_task("sine").with_changes(n_samples=50)
+    meta = {**run_meta(experiment, experiment.make_dataset(), None, None), "kind": kind}
+    path = save_weights(tmp_path / "w.npz", experiment.make_model(), meta)
+    result = cli("predict", str(path), *["0.5"] * 20, check=False)
+    assert result.returncode == 1 and f"meta.kind '{kind}' is not the kind of task 'sine'" in one_line(result)
+
+
 # ----- 9. a weights file names no folder outside its own, and makes us read nothing else --------
 def test_the_csv_is_recorded_relative_to_the_weights_file_or_by_name(tmp_path):
     data_dir, models = tmp_path / "data", tmp_path / "models"

@@ -3,7 +3,7 @@
 import io
 
 from lstm_studio.cli.progress import Progress
-from lstm_studio.training import BatchEnd, EpochEnd, Experiment, train
+from lstm_studio.training import TASKS, BatchEnd, EpochEnd, Experiment, train
 
 
 def events():
@@ -16,7 +16,7 @@ def test_a_terminal_gets_a_redrawn_bar_and_a_line_per_epoch(monkeypatch):
 
     monkeypatch.setattr(progress, "REDRAW_SECONDS", 0.0)  # draw every batch
     stream = io.StringIO()
-    shown = Progress(stream, epochs=2, interactive=True)
+    shown = Progress(stream, TASKS["pattern"], epochs=2, interactive=True)
     for event in events():
         shown.show(event)
     shown.close()
@@ -27,7 +27,7 @@ def test_a_terminal_gets_a_redrawn_bar_and_a_line_per_epoch(monkeypatch):
 
 def test_a_pipe_gets_one_plain_line_per_epoch():
     stream = io.StringIO()
-    shown = Progress(stream, epochs=2, interactive=False)
+    shown = Progress(stream, TASKS["pattern"], epochs=2, interactive=False)
     all_events = events()
     for event in all_events:
         shown.show(event)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-from lstm_studio.training import BatchEnd, EpochEnd, Event
+from lstm_studio.training import BatchEnd, EpochEnd, Event, Task
 
 BAR_WIDTH = 24
 REDRAW_SECONDS = 0.1  # a terminal needs no more than ten redraws a second
@@ -17,8 +17,9 @@ class Progress:
     bar for the epoch under way.
     """
 
-    def __init__(self, stream: TextIO, epochs: int, interactive: bool) -> None:
+    def __init__(self, stream: TextIO, task: Task, epochs: int, interactive: bool) -> None:
         self.stream = stream
+        self.task = task  # which validation metric an epoch line shows
         self.epochs = epochs
         self.interactive = interactive
         self._last_draw = 0.0
@@ -27,7 +28,7 @@ class Progress:
         """Render one event, if it is worth a line or a redraw."""
         if isinstance(event, EpochEnd):
             start = CLEAR_LINE if self.interactive else ""
-            print(start + epoch_line(event), file=self.stream, flush=True)
+            print(start + epoch_line(event, self.task), file=self.stream, flush=True)
         elif isinstance(event, BatchEnd) and self.interactive:
             now = time.monotonic()
             if now - self._last_draw >= REDRAW_SECONDS:
@@ -43,12 +44,11 @@ class Progress:
             print(CLEAR_LINE, end="", file=self.stream, flush=True)
 
 
-def epoch_line(e: EpochEnd) -> str:
-    """One line summing up an epoch."""
-    extra = ""
-    if e.evaluation.accuracy is not None:
+def epoch_line(e: EpochEnd, task: Task) -> str:
+    """One line summing up an epoch, with the task's validation metric."""
+    if task.is_classification:
         extra = f"  val acc {e.evaluation.accuracy:.1%}"
-    elif e.evaluation.rmse is not None:
+    else:
         extra = f"  val rmse {e.evaluation.rmse:.4g}"
     return (
         f"epoch {e.epoch}/{e.epochs}  loss {e.train_loss:.4g}  val {e.val_loss:.4g}{extra}"

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
 
 import numpy as np
 
 from lstm_studio.cli.errors import PROG, CommandError, UsageError
 from lstm_studio.cli.output import format_prediction, to_json
 from lstm_studio.cli.parser import number
-from lstm_studio.training import CSV_TASK, Dataset, Evaluation, evaluate
+from lstm_studio.training import CSV_TASK, Dataset, Evaluation, Task, evaluate
 from lstm_studio.training.metrics import baselines
 from lstm_studio.training.predictor import AnswerError
 from lstm_studio.training.saved import MissingDataError, SavedModel, open_saved, recorded_data
@@ -43,7 +42,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(f"{PROG}: note: the model read the last {predictor.seq_len} of the {len(values)} values", file=sys.stderr)
     if args.json:
         print(to_json(prediction.to_json()))
-    elif prediction.label is not None:
+    elif predictor.task.is_classification:
         print(prediction.label)
         for label, p in sorted(prediction.probabilities.items(), key=lambda item: -item[1]):
             print(f"  {label:<12}{p:7.1%}")
@@ -70,7 +69,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(to_json(result))
     else:
-        _print_evaluation(result, data.task.classes)
+        _print_evaluation(result, data.task)
     return 0
 
 
@@ -85,7 +84,7 @@ def _all_finite(value: object) -> bool:
 def evaluation_report(evaluation: Evaluation, data: Dataset) -> dict:
     """Contract 3's ``evaluate --json`` object."""
     n = len(evaluation.targets)
-    if evaluation.accuracy is not None:
+    if data.task.is_classification:
         return {
             "accuracy": evaluation.accuracy,
             "n": n,
@@ -95,8 +94,9 @@ def evaluation_report(evaluation: Evaluation, data: Dataset) -> dict:
     return {"rmse": evaluation.rmse, "mae": evaluation.mae, "n": n, "baseline": baselines(data)}
 
 
-def _print_evaluation(result: dict, classes: Sequence[str]) -> None:
-    if "accuracy" in result:
+def _print_evaluation(result: dict, task: Task) -> None:
+    if task.is_classification:
+        classes = task.classes
         print(f"accuracy {result['accuracy']:.2%} on {result['n']} validation windows")
         width = max(len(c) for c in classes) + 2
         print(" " * width + "".join(f"{c[:9]:>10}" for c in classes) + "   (rows: true, columns: predicted)")

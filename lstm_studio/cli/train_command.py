@@ -82,7 +82,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         except ValueError as exc:  # CsvError, or a series too short for its windows
             raise CommandError(str(exc)) from None
         model = experiment.make_model()
-        progress = Progress(sys.stderr, experiment.train.epochs, interactive=sys.stderr.isatty())
+        progress = Progress(sys.stderr, experiment.task_spec, experiment.train.epochs, sys.stderr.isatty())
         try:
             for event in train(model, data, experiment.train, should_stop=lambda: bool(received)):
                 progress.show(event)

@@ -8,7 +8,7 @@ import numpy as np
 
 from lstm_studio.training.csv_series import Series
 from lstm_studio.training.normalization import Normalizer
-from lstm_studio.training.tasks import CLASSIFICATION, Task, TaskSettings
+from lstm_studio.training.tasks import Task, TaskSettings
 
 
 @dataclass
@@ -31,8 +31,8 @@ class Dataset:
 
     @property
     def is_classification(self) -> bool:
-        """Whether targets are class indices."""
-        return self.task.kind == CLASSIFICATION
+        """``task.is_classification`` (kept for callers that have not moved to it yet)."""
+        return self.task.is_classification
 
 
 def split_sizes(n: int, val_split: float) -> tuple[int, int]:
@@ -61,7 +61,7 @@ def make_dataset(
     order = rng.permutation(len(windows))
     train, val = order[:n_train], order[n_train:]
     normalizer = normalizer or Normalizer.fit(windows[train], task.relative_to_last)
-    if task.kind == CLASSIFICATION:
+    if task.is_classification:
         y_train, y_val = targets[train].astype(np.int64), targets[val].astype(np.int64)
     else:
         y_train = normalizer.encode_target(targets[train], windows[train])

@@ -51,7 +51,7 @@ def confusion_matrix(true: np.ndarray, pred: np.ndarray, n_classes: int) -> np.n
 def evaluate(model: LSTMModel, data: Dataset) -> Evaluation:
     """Loss on the validation part, plus accuracy or RMSE/MAE in raw units."""
     outputs = model_outputs(model, data.x_val)
-    if data.is_classification:
+    if data.task.is_classification:
         loss, _ = cross_entropy(outputs, data.y_val)
         pred = outputs.argmax(axis=1)
         return Evaluation(

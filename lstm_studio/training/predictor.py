@@ -12,7 +12,7 @@ from lstm_studio.training.dataset import Dataset
 from lstm_studio.training.limits import MAX_SEQ_LEN
 from lstm_studio.training.normalization import Normalizer
 from lstm_studio.training.records import MAX_TEXT, read_int, read_object, read_str
-from lstm_studio.training.tasks import CLASSIFICATION, REGRESSION
+from lstm_studio.training.tasks import Task, get_task
 
 
 @dataclass(frozen=True)
@@ -38,18 +38,23 @@ class Predictor:
     """Turns raw values into a prediction with the normalisation recorded at training time."""
 
     def __init__(
-        self, model: LSTMModel, kind: str, normalizer: Normalizer, classes: Sequence[str], seq_len: int
+        self, model: LSTMModel, task: Task, normalizer: Normalizer, classes: Sequence[str], seq_len: int
     ) -> None:
         self.model = model
-        self.kind = kind
+        self.task = task  # what kind of answer the model gives: ``task.is_classification``
         self.normalizer = normalizer
-        self.classes = list(classes)
+        self.classes = list(classes)  # the labels of the model's outputs, as recorded
         self.seq_len = seq_len  # values the model reads: fewer are refused, of more the last are read
+
+    @property
+    def kind(self) -> str:
+        """The task's kind, REGRESSION or CLASSIFICATION (ask ``task.is_classification`` to branch)."""
+        return self.task.kind
 
     @classmethod
     def for_data(cls, model: LSTMModel, data: Dataset) -> Predictor:
-        """For a model trained on ``data``: its task's kind and classes, its normalisation."""
-        return cls(model, data.task.kind, data.normalizer, data.task.classes, data.settings.seq_len)
+        """For a model trained on ``data``: its task and classes, its normalisation."""
+        return cls(model, data.task, data.normalizer, data.task.classes, data.settings.seq_len)
 
     @classmethod
     def from_meta(cls, model: LSTMModel, meta: dict) -> Predictor:
@@ -63,16 +68,16 @@ class Predictor:
             raise ValueError("meta.classes must be a list of labels")
         if model.input_size != 1:
             raise ValueError(f"the model reads {model.input_size} values per step; predictions take one")
-        if kind == CLASSIFICATION:
-            if model.loss != "cross_entropy" or len(classes) != model.output_size:
+        task = get_task(read_str(meta, "task", "meta"))
+        if kind != task.kind:
+            raise ValueError(f"meta.kind {kind!r} is not the kind of task {task.name!r}")
+        if task.is_classification:
+            if model.loss != task.loss or len(classes) != model.output_size:
                 raise ValueError(f"the model's {model.output_size} outputs do not fit its {len(classes)} classes")
-        elif kind == REGRESSION:
-            if model.loss != "mse":
-                raise ValueError("a regression model must be trained with mse")
-        else:
-            raise ValueError(f"unknown kind of task {kind[:40]!r}")
+        elif model.loss != task.loss:
+            raise ValueError("a regression model must be trained with mse")
         normalizer = Normalizer.from_meta(read_object(meta, "normalization", "meta"))
-        return cls(model, kind, normalizer, classes, read_int(meta, "seq_len", "meta", 2, MAX_SEQ_LEN))
+        return cls(model, task, normalizer, classes, read_int(meta, "seq_len", "meta", 2, MAX_SEQ_LEN))
 
     def predict(self, values: Sequence[float]) -> Prediction:
         """The model's answer for a raw sequence (its last ``seq_len`` values); ValueError when
@@ -90,7 +95,7 @@ class Predictor:
             outputs = self.model.forward(x)
             if not np.all(np.isfinite(outputs)):
                 raise AnswerError("the model's answer is not a finite number (its weights overflow on these values)")
-            if self.kind == CLASSIFICATION:
+            if self.task.is_classification:
                 p = self.model.predict(x)[0]
                 probabilities = {label: float(pi) for label, pi in zip(self.classes, p, strict=True)}
                 return Prediction(label=self.classes[int(np.argmax(p))], probabilities=probabilities)

@@ -65,8 +65,6 @@ def open_saved(path: str | Path) -> SavedModel:
 def _check_consistent(experiment: Experiment, predictor: Predictor, meta: dict) -> None:
     """The parts of a record must tell one story (a crafted file may mix them)."""
     task, normalizer = experiment.task_spec, predictor.normalizer
-    if predictor.kind != task.kind:
-        raise ValueError(f"meta.kind {predictor.kind!r} is not the kind of task {experiment.task!r}")
     if predictor.seq_len != experiment.settings.seq_len:
         raise ValueError("meta.seq_len differs from the recorded task settings")
     if normalizer.difference != experiment.difference or (

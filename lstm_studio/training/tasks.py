@@ -55,14 +55,20 @@ class Task:
     time_column: str = ""
 
     @property
+    def is_classification(self) -> bool:
+        """Whether the task names a class (targets are class indices, answers are labels with
+        probabilities) rather than predicting numbers: the one place this question is answered."""
+        return self.kind == CLASSIFICATION
+
+    @property
     def output_size(self) -> int:
         """How many numbers the network must output."""
-        return len(self.classes) if self.kind == CLASSIFICATION else 1
+        return len(self.classes) if self.is_classification else 1
 
     @property
     def loss(self) -> str:
         """The loss this task trains with."""
-        return "cross_entropy" if self.kind == CLASSIFICATION else "mse"
+        return "cross_entropy" if self.is_classification else "mse"
 
     def generate(self, settings: TaskSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Raw windows (N, T) and targets: next values (N,) or class indices (N,)."""
