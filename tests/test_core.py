@@ -101,6 +101,20 @@ def test_state_names_and_shapes_follow_pytorch():
     }  # fmt: skip
 
 
+def test_from_config_draws_the_seeds_weights_and_copy_is_an_independent_twin():
+    model = LSTMModel(2, [5, 3], 4, loss="cross_entropy", seed=7, dtype=np.float32)
+    rebuilt = LSTMModel.from_config(model.config(), seed=7)
+    seeded = model.state_dict()
+    assert all(np.array_equal(value, seeded[name]) for name, value in rebuilt.state_dict().items())
+    model.parameters()["dense.bias"][...] = 0.5  # weights the seed does not give
+    twin = model.copy()
+    assert twin.config() == model.config() and twin.seed == model.seed
+    x = np.random.default_rng(0).normal(size=(3, 6, 2))
+    np.testing.assert_array_equal(twin.forward(x), model.forward(x))
+    twin.parameters()["dense.bias"][...] = 0.0  # the twin's weights are its own
+    assert np.all(model.parameters()["dense.bias"] == 0.5)
+
+
 def test_state_dict_is_a_copy_and_load_state_dict_restores_it():
     model = LSTMModel(1, [4], 1, seed=0)
     x = np.random.default_rng(0).normal(size=(2, 5, 1))

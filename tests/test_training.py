@@ -19,6 +19,7 @@ from lstm_studio.training import (
     Predictor,
     RunEnd,
     evaluate,
+    make_dataset,
     train,
 )
 from lstm_studio.training.metrics import baselines
@@ -161,6 +162,31 @@ def test_impossible_settings_are_named(changes, message):
         small("next-number", **changes).validate()
 
 
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (dict(seq_len=1), "sequence length must lie between 2 and 10,000, got 1"),
+        (dict(noise=-0.5), "noise must be 0 or positive, got -0.5"),
+        (dict(val_split=1.0), "val-split must lie strictly between 0 and 1, got 1.0"),
+        (dict(seed=-1), "seed must lie between 0 and 2147483647, got -1"),
+        (dict(batch_size=100_000), "batch size must be at most 65,536, got 100,000"),
+    ],
+)
+def test_data_and_training_made_on_their_own_check_their_settings_with_the_same_words(changes, message):
+    experiment = small("sine", **changes)
+    with pytest.raises(ValueError) as refused:
+        experiment.validate()
+    assert str(refused.value) == message
+    spec, good = experiment.task_spec, small("sine")
+    if "seed" in changes or "batch_size" in changes:
+        with pytest.raises(ValueError) as refused:
+            next(train(good.make_model(), good.make_dataset(), experiment.train))
+    else:
+        with pytest.raises(ValueError) as refused:
+            make_dataset(spec, experiment.settings, experiment.val_split, seed=0)
+    assert str(refused.value) == message
+
+
 def test_unknown_task_lists_the_choices():
     with pytest.raises(ValueError, match="next-number, pattern, sine"):
         Experiment.for_task("weather")
@@ -235,6 +261,19 @@ def test_a_model_that_does_not_fit_its_task_is_refused():
     with pytest.raises(ValueError, match="does not fit task sine"):
         Experiment.for_task("sine").check_model(LSTMModel(1, [4], 3))
     Experiment.for_task("sine").check_model(LSTMModel(1, [4], 1))
+
+
+@pytest.mark.parametrize("task", ["sine", "pattern"])
+def test_an_experiments_model_is_the_one_its_seed_and_sizes_describe(task):
+    from lstm_studio.core import LSTMModel
+
+    experiment = Experiment.for_task(task).with_changes(hidden_sizes=(6, 5), seed=4, dtype="float32")
+    model = experiment.make_model()
+    spec = experiment.task_spec
+    by_hand = LSTMModel(1, [6, 5], spec.output_size, spec.loss, seed=4, dtype=np.float32)
+    assert model.config() == by_hand.config() == experiment.model_config()
+    for name, value in by_hand.state_dict().items():
+        np.testing.assert_array_equal(model.state_dict()[name], value)
 
 
 def test_only_optimisation_settings_may_change_for_a_model_to_go_on_training():

@@ -41,17 +41,10 @@ class LSTMModel:
         dtype: type | np.dtype | str = np.float64,
     ) -> None:
         hidden_sizes = [int(h) for h in hidden_sizes]
-        if input_size < 1 or output_size < 1 or not hidden_sizes or min(hidden_sizes) < 1:
-            raise ValueError(
-                "input_size, output_size and every hidden size must be positive integers "
-                f"(got input_size={input_size}, hidden_sizes={hidden_sizes}, "
-                f"output_size={output_size})"
-            )
-        if loss not in LOSSES:
-            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
         self.dtype = np.dtype(dtype)
-        if self.dtype.name not in DTYPES:
-            raise ValueError(f"dtype must be float32 or float64, not {self.dtype.name}")
+        description = {"input_size": input_size, "hidden_sizes": hidden_sizes, "output_size": output_size,
+                       "loss": loss, "dtype": self.dtype.name}  # fmt: skip
+        parameter_shapes(description)  # the one check of a description, before anything is allocated
         self.input_size = int(input_size)
         self.hidden_sizes = hidden_sizes
         self.output_size = int(output_size)
@@ -63,12 +56,14 @@ class LSTMModel:
         self.dense = Dense(hidden_sizes[-1], self.output_size, rng, self.dtype)
 
     @classmethod
-    def from_config(cls, config: Mapping) -> LSTMModel:
-        """The model a recorded ``config()`` describes; ValueError if the description is not exact.
+    def from_config(cls, config: Mapping, seed: int = 0) -> LSTMModel:
+        """The model a recorded ``config()`` describes, its weights drawn from ``seed``; ValueError
+        if the description is not exact. The one way to build a model from recorded settings.
 
         Strict because the description may come from a stranger's file: sizes must be real
-        integers within the limits above and the whole model must fit ``MAX_PARAMETER_BYTES``,
-        all checked before anything is allocated.
+        integers (not ``"32"`` or ``32.0``, which the constructor would convert) within the limits
+        above and the whole model must fit ``MAX_PARAMETER_BYTES``, all checked before anything
+        is allocated.
         """
         parameter_shapes(config)
         return cls(
@@ -76,8 +71,16 @@ class LSTMModel:
             hidden_sizes=config["hidden_sizes"],
             output_size=config["output_size"],
             loss=config["loss"],
+            seed=seed,
             dtype=config["dtype"],
         )
+
+    def copy(self) -> LSTMModel:
+        """An independent model with this one's architecture, seed and current weights (for
+        reading one epoch's weights while training goes on with the original)."""
+        twin = LSTMModel.from_config(self.config(), seed=self.seed)
+        twin.load_state_dict(self.parameters())
+        return twin
 
     # ----- description -------------------------------------------------------------------
     def config(self) -> dict:

@@ -35,10 +35,15 @@ class Dataset:
         return self.task.is_classification
 
 
-def split_sizes(n: int, val_split: float) -> tuple[int, int]:
-    """(train, validation) counts; both at least one or ValueError."""
+def check_val_split(val_split: float) -> None:
+    """ValueError unless the validation fraction lies strictly between 0 and 1."""
     if not 0.0 < val_split < 1.0:
         raise ValueError(f"val-split must lie strictly between 0 and 1, got {val_split}")
+
+
+def split_sizes(n: int, val_split: float) -> tuple[int, int]:
+    """(train, validation) counts; both at least one or ValueError."""
+    check_val_split(val_split)
     n_val = round(n * val_split)
     if n_val < 1 or n - n_val < 1:
         raise ValueError(f"{n} samples cannot be split {1 - val_split:.0%}/{val_split:.0%}: add samples")
@@ -51,10 +56,7 @@ def make_dataset(
     """Generate the task's data from ``seed``, shuffle-split it, and fit the normaliser on
     the training part only (unless a trained model's ``normalizer`` is given).
     """
-    if settings.seq_len < 2:
-        raise ValueError(f"seq-len must be at least 2, got {settings.seq_len}")
-    if settings.noise < 0:
-        raise ValueError(f"noise must not be negative, got {settings.noise}")
+    settings.validate()  # make_dataset may be called on its own: the settings' one check
     n_train, _ = split_sizes(settings.n_samples, val_split)
     rng = np.random.default_rng(seed)
     windows, targets = task.generate(settings, rng)
@@ -110,6 +112,7 @@ def make_series_dataset(
     ``val_split`` part of the windows is validation, and normalisation is fitted on the values
     the training windows use, so nothing from the validation part leaks into training. A
     trained model's ``normalizer`` is used as it is: that is what its predictions assume."""
+    settings.validate(generated=False)
     T, values = settings.seq_len, series.values
     n, n_fit, n_train = series_window_counts(series, T, horizon, val_split)
     starts = np.arange(n)[:, None]

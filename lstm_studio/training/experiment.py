@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from lstm_studio.core import DTYPES, LSTMModel
 from lstm_studio.core.model import parameter_shapes
 from lstm_studio.training import limits
 from lstm_studio.training.csv_series import Series, read_series
-from lstm_studio.training.dataset import Dataset, make_dataset, make_series_dataset, split_sizes
+from lstm_studio.training.dataset import Dataset, check_val_split, make_dataset, make_series_dataset, split_sizes
 from lstm_studio.training.metrics import Evaluation
 from lstm_studio.training.normalization import Normalizer
 from lstm_studio.training.records import read_bool, read_float, read_int, read_object, read_str
@@ -68,10 +67,10 @@ class Experiment:
         return get_task(self.task)
 
     def validate(self) -> None:
-        """Raise ValueError naming the first impossible setting."""
-        self.task_spec  # noqa: B018 - raises for an unknown task
-        if not 0 <= self.train.seed < 2**31:
-            raise ValueError(f"seed must lie between 0 and 2147483647, got {self.train.seed}")
+        """Raise ValueError naming the first impossible setting. The task's settings, the split and
+        the training settings each have their one check (``TaskSettings.validate``, ``split_sizes``,
+        ``TrainConfig.validate``), which ``make_dataset`` and ``train`` call again on their own."""
+        task = self.task_spec  # raises for an unknown task
         if not self.hidden_sizes or min(self.hidden_sizes) < 1:
             raise ValueError(f"every layer size must be a positive integer, got {list(self.hidden_sizes)}")
         if self.dtype not in DTYPES:
@@ -80,29 +79,20 @@ class Experiment:
             parameter_shapes(self.model_config())
         except ValueError as exc:
             raise ValueError(f"the model is too large: {exc}") from None
-        if not 2 <= self.settings.seq_len <= limits.MAX_SEQ_LEN:
-            raise ValueError(
-                f"sequence length must lie between 2 and {limits.MAX_SEQ_LEN:,}, got {self.settings.seq_len:,}"
-            )
-        if self.train.batch_size > limits.MAX_BATCH:
-            raise ValueError(f"batch size must be at most {limits.MAX_BATCH:,}, got {self.train.batch_size:,}")
-        if self.task_spec.series:
+        self.settings.validate(generated=not task.series)
+        if task.series:
             if not self.series_path:
                 raise ValueError("the csv task needs a file (--csv FILE) and a column (--column NAME)")
             if not self.column:
                 raise ValueError("the csv task needs a column (--column NAME)")
             if not 1 <= self.horizon <= limits.MAX_HORIZON:
                 raise ValueError(f"horizon must lie between 1 and {limits.MAX_HORIZON:,}, got {self.horizon:,}")
-            if not 0.0 < self.val_split < 1.0:
-                raise ValueError(f"val-split must lie strictly between 0 and 1, got {self.val_split}")
+            check_val_split(self.val_split)  # the windows, and so the split, are known once the file is read
         else:
-            if not (math.isfinite(self.settings.noise) and self.settings.noise >= 0):
-                raise ValueError(f"noise must be 0 or positive, got {self.settings.noise}")
-            if self.settings.n_samples > limits.MAX_SAMPLES:
-                raise ValueError(f"samples must be at most {limits.MAX_SAMPLES:,}, got {self.settings.n_samples:,}")
             split_sizes(self.settings.n_samples, self.val_split)
-            self.check_size(self.settings.n_samples)
         self.train.validate()
+        if not task.series:  # last: the estimate needs every size valid
+            self.check_size(self.settings.n_samples)
 
     def model_config(self) -> dict:
         """The description ``LSTMModel.config()`` will give of this experiment's network."""
@@ -163,8 +153,7 @@ class Experiment:
 
     def make_model(self) -> LSTMModel:
         """Fresh weights drawn from the experiment's seed."""
-        inputs, outputs, loss = self.make_model_shape()
-        return LSTMModel(inputs, self.hidden_sizes, outputs, loss, self.train.seed, DTYPES[self.dtype])
+        return LSTMModel.from_config(self.model_config(), seed=self.train.seed)
 
     def to_meta(self, saved_in: Path | None = None) -> dict:
         """The JSON record of this experiment (without the model part and metrics). In a

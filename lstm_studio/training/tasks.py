@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from lstm_studio.training import limits
 
 DATASETS = Path(__file__).resolve().parents[2] / "resources" / "datasets"
 REGRESSION = "regression"
@@ -20,6 +23,18 @@ class TaskSettings:
     seq_len: int = 10  # values the network reads before it answers
     n_samples: int = 1000  # windows generated, training and validation together
     noise: float = 0.0  # standard deviation of Gaussian noise added to the inputs
+
+    def validate(self, generated: bool = True) -> None:
+        """Raise ValueError naming the first impossible setting. ``n_samples`` and ``noise`` are
+        checked only for ``generated`` data: a series task reads its windows from a file."""
+        if not 2 <= self.seq_len <= limits.MAX_SEQ_LEN:
+            raise ValueError(f"sequence length must lie between 2 and {limits.MAX_SEQ_LEN:,}, got {self.seq_len:,}")
+        if not generated:
+            return
+        if not (math.isfinite(self.noise) and self.noise >= 0):
+            raise ValueError(f"noise must be 0 or positive, got {self.noise}")
+        if self.n_samples > limits.MAX_SAMPLES:
+            raise ValueError(f"samples must be at most {limits.MAX_SAMPLES:,}, got {self.n_samples:,}")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lstm_studio.core import Adam, LSTMModel, clip_by_global_norm, global_norm
+from lstm_studio.training import limits
 from lstm_studio.training.dataset import Dataset
 from lstm_studio.training.metrics import Evaluation, evaluate
 
@@ -37,12 +38,16 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ValueError naming the first impossible setting."""
+        if not 0 <= self.seed < 2**31:
+            raise ValueError(f"seed must lie between 0 and 2147483647, got {self.seed}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"learning rate must be a positive number, got {self.lr}")
         if self.epochs < 1:
             raise ValueError(f"epochs must be at least 1, got {self.epochs}")
         if self.batch_size < 1:
             raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
+        if self.batch_size > limits.MAX_BATCH:
+            raise ValueError(f"batch size must be at most {limits.MAX_BATCH:,}, got {self.batch_size:,}")
         if not (math.isfinite(self.clip) and self.clip >= 0):
             raise ValueError(f"gradient clip must be 0 (off) or positive, got {self.clip}")
         if self.patience < 0:
