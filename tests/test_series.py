@@ -18,6 +18,7 @@ from lstm_studio.training import (
     train,
 )
 from lstm_studio.training.metrics import baselines
+from lstm_studio.weights import load_weights
 
 
 def write(tmp_path, name, text):
@@ -202,7 +203,14 @@ def test_evaluate_json_of_sunspots_reports_baselines(tmp_path):
     cli("train", "--task", "sunspots", "--out", str(out))
     report = json.loads(cli("evaluate", str(out), "--json").stdout)
     assert report["rmse"] < report["baseline"]["persistence_rmse"] < report["baseline"]["mean_rmse"]
-    assert evaluate  # the same function the command line calls
+    # the report is the loaded model measured on the task's own validation part (the defaults trained on)
+    model, _ = load_weights(out)
+    data = Experiment.for_task("sunspots").make_dataset()
+    measured = evaluate(model, data)
+    assert report["n"] == len(measured.targets) == len(data.val_targets)
+    assert report["rmse"] == pytest.approx(measured.rmse, rel=1e-12)
+    assert report["mae"] == pytest.approx(measured.mae, rel=1e-12)
+    assert report["baseline"] == pytest.approx(baselines(data), rel=1e-12)
 
 
 # ----- edge cases found in review ---------------------------------------------------------------

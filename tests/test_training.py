@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from lstm_studio.core import Adam, global_norm
 from lstm_studio.training import (
     COMPLETED,
     DIVERGED,
@@ -92,17 +93,58 @@ def test_events_come_in_order_and_end_with_one_run_end():
     assert end.status == COMPLETED and end.epochs_run == 2 and end.best_epoch in (1, 2) and end.failure is None
 
 
-def test_clipping_bounds_every_step():
-    exp = small("next-number", clip=0.01, lr=0.001)
-    data, model = exp.make_dataset(), exp.make_model()
-    before = model.state_dict()
-    events = list(train(model, data, exp.train))
-    norms = [e.grad_norm for e in events if isinstance(e, BatchEnd)]
-    assert max(norms) > 0.01  # the raw norm is reported …
-    # … but Adam's steps are bounded by lr whatever the gradient: nothing jumped
-    after = model.state_dict()
-    steps = sum(1 for e in events if isinstance(e, BatchEnd))
-    assert all(np.abs(after[k] - before[k]).max() <= 0.001 * steps * 1.01 for k in after)
+def flat(grads: dict) -> np.ndarray:
+    return np.concatenate([g.ravel() for g in grads.values()])
+
+
+def test_adam_steps_along_the_clipped_gradient_and_events_report_the_raw_norm(monkeypatch):
+    # a threshold that the raw gradient norm crosses both ways in one run
+    unclipped = run(small("next-number", clip=0.0))[2]
+    clip = float(np.median([e.grad_norm for e in unclipped if isinstance(e, BatchEnd)]))
+    experiment = small("next-number", clip=clip)
+    data, model = experiment.make_dataset(), experiment.make_model()
+    raw, applied = [], []
+    compute = model.loss_and_gradients
+
+    def recording_gradients(x, y):
+        loss, grads = compute(x, y)
+        raw.append({name: g.copy() for name, g in grads.items()})
+        return loss, grads
+
+    class RecordingAdam(Adam):
+        def step(self, params, grads):
+            applied.append({name: g.copy() for name, g in grads.items()})
+            super().step(params, grads)
+
+    monkeypatch.setattr(model, "loss_and_gradients", recording_gradients)
+    monkeypatch.setattr("lstm_studio.training.trainer.Adam", RecordingAdam)
+    reported = [e.grad_norm for e in train(model, data, experiment.train) if isinstance(e, BatchEnd)]
+    assert len(raw) == len(applied) == len(reported) > 0
+    above = 0
+    for before, after, norm in zip(raw, applied, reported, strict=True):
+        assert norm == pytest.approx(global_norm(before), rel=1e-12)  # the event reports the norm before clipping
+        if norm > clip:  # scaled down to the threshold, direction kept
+            above += 1
+            assert global_norm(after) == pytest.approx(clip, rel=1e-4)
+            cosine = flat(before) @ flat(after) / (np.linalg.norm(flat(before)) * np.linalg.norm(flat(after)))
+            assert cosine == pytest.approx(1.0, abs=1e-12)
+        else:  # at or below it: untouched
+            assert all(np.array_equal(after[name], g) for name, g in before.items())
+    assert 0 < above < len(reported)  # both cases were seen
+
+
+def test_clipping_changes_what_adam_learns_when_gradients_exceed_it():
+    # Adam's first step is lr·sign(g) whatever the gradient's size, so clipping shows over several steps:
+    # it changes the balance between large and small gradients in Adam's moments
+    free, _, free_events = run(small("next-number", clip=0.0, epochs=1))
+    clipped, _, clipped_events = run(small("next-number", clip=1e-3, epochs=1))
+    assert min(e.grad_norm for e in clipped_events if isinstance(e, BatchEnd)) > 1e-3  # every step clipped
+    # the same first gradient (same weights, same batch), different weights afterwards
+    assert next(e.grad_norm for e in free_events if isinstance(e, BatchEnd)) == pytest.approx(
+        next(e.grad_norm for e in clipped_events if isinstance(e, BatchEnd))
+    )
+    free_state, clipped_state = free.state_dict(), clipped.state_dict()
+    assert max(np.abs(free_state[k] - clipped_state[k]).max() for k in free_state) > 1e-4
 
 
 def test_stop_flag_ends_the_run_within_one_batch_and_keeps_finite_weights():
