@@ -60,18 +60,22 @@ def test_train_regression_with_chosen_layers_and_learning_rate(qtbot, window):
     assert not window.stop_button.isEnabled()
     train(qtbot, window)
 
-    assert window.model.hidden_sizes == [16, 8]
-    assert window.run_experiment.train.lr == pytest.approx(0.02)
-    loss = window.loss_plot
-    assert list(loss.train.x) == [1, 2, 3, 4] and len(loss.val) == 4
-    assert np.all(np.isfinite(loss.train.y)) and np.all(loss.val.y > 0)
+    assert window.session.model.hidden_sizes == [16, 8]
+    assert window.session.run.experiment.train.lr == pytest.approx(0.02)
+    history = window.session.history
+    assert list(history.train_loss.x) == [1, 2, 3, 4] and len(history.val_loss) == 4
+    assert np.all(np.isfinite(history.train_loss.y)) and np.all(history.val_loss.y > 0)
     batches_per_epoch = int(np.ceil(240 / 32))
-    assert len(loss.batch) == 4 * batches_per_epoch
-    x, _ = loss.train_curve.getData()
-    assert len(x) == 4  # the curve itself holds every epoch, not only the buffer
-    assert [len(s) for s in window.gradient_plot.series] == [4, 4, 4]  # two LSTM layers and the dense one
-    predicted = window.prediction_plot.scatter.getData()
+    assert len(history.batch_loss) == 4 * batches_per_epoch
+    x, _ = window.panels["lossPlot"].train_curve.getData()
+    assert len(x) == 4  # the curve itself holds every epoch
+    assert len(window.panels["lossPlot"].batch_curve.getData()[0]) == 4 * batches_per_epoch
+    gradient = window.panels["gradientPlot"]
+    assert [len(c.getData()[0]) for c in gradient.curves] == [4, 4, 4]  # two LSTM layers and the dense one
+    predicted = window.panels["predictionPlot"].scatter.getData()
     assert len(predicted[0]) == 60  # every validation window
+    assert [p.objectName() for p in window.panels.shown] == ["lossPlot", "gradientPlot", "predictionPlot",
+                                                             "sequencePlot"]  # fmt: skip
     assert "val RMSE" in window.metrics_label.text()
     assert window.train_button.isEnabled() and window.export_button.isEnabled()
 
@@ -79,9 +83,10 @@ def test_train_regression_with_chosen_layers_and_learning_rate(qtbot, window):
 def test_train_classification_shows_accuracy_and_confusion(qtbot, window):
     choose(window, "pattern", epochs=3)
     train(qtbot, window)
-    assert window.prediction_plot.classification
-    assert len(window.prediction_plot.accuracy) == 3
-    matrix = window.detail_plot.image.image
+    assert [p.objectName() for p in window.panels.shown] == ["lossPlot", "gradientPlot", "accuracyPlot",
+                                                             "confusionPlot"]  # fmt: skip
+    assert len(window.panels["accuracyPlot"].curve.getData()[0]) == 3
+    matrix = window.panels["confusionPlot"].image.image
     assert matrix.shape == (4, 4) and matrix.sum() == 60
     assert "val accuracy" in window.metrics_label.text()
 
@@ -89,41 +94,42 @@ def test_train_classification_shows_accuracy_and_confusion(qtbot, window):
 def test_training_again_continues_the_same_model(qtbot, window):
     choose(window, "sine", epochs=2)
     train(qtbot, window)
-    model = window.model
+    model = window.session.model
     window.form.epochs_spin.setValue(3)  # a training setting: same model, more epochs
     train(qtbot, window)
-    assert window.model is model
-    assert list(window.loss_plot.train.x) == [1, 2, 3, 4, 5]
+    assert window.session.model is model
+    assert list(window.panels["lossPlot"].train_curve.getData()[0]) == [1, 2, 3, 4, 5]
     window.form.seq_len_spin.setValue(12)  # a data setting: a new model next time
     train(qtbot, window)
-    assert window.model is not model and list(window.loss_plot.train.x) == [1, 2, 3]
+    assert window.session.model is not model
+    assert list(window.panels["lossPlot"].train_curve.getData()[0]) == [1, 2, 3]
 
 
 def test_stop_ends_a_long_run_within_a_batch(qtbot, window):
     choose(window, "sine", epochs=5000)
     window.train_button.click()
-    qtbot.waitUntil(lambda: len(window.loss_plot.train) >= 2, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.session.epochs_done >= 2, timeout=RUN_TIMEOUT_MS)
     assert window.stop_button.isEnabled() and not window.train_button.isEnabled()
     with qtbot.waitSignal(window.trainingFinished, timeout=10_000):
         window.stop_button.click()
-    assert window.epochs_done < 5000
+    assert window.session.epochs_done < 5000
     assert "stopped" in window.message_label.text()
     assert window.train_button.isEnabled() and not window.stop_button.isEnabled()
-    assert all(np.all(np.isfinite(p)) for p in window.model.state_dict().values())
+    assert all(np.all(np.isfinite(p)) for p in window.session.model.state_dict().values())
 
 
 def test_pause_really_pauses_and_resume_goes_on(qtbot, window):
     choose(window, "sine", epochs=5000)
     window.train_button.click()
-    qtbot.waitUntil(lambda: len(window.loss_plot.batch) >= 5, timeout=RUN_TIMEOUT_MS)
+    batches = lambda: len(window.session.history.batch_loss)  # noqa: E731
+    qtbot.waitUntil(lambda: window.session.history is not None and batches() >= 5, timeout=RUN_TIMEOUT_MS)
     window.pause_button.click()
     assert window.pause_button.text() == "Resume"
-    qtbot.wait(300)  # let anything already sent arrive
-    seen = len(window.loss_plot.batch)
-    qtbot.wait(500)
-    assert len(window.loss_plot.batch) == seen
+    qtbot.waitUntil(lambda: window.runner.holding, timeout=10_000)  # the worker waits at the pause gate
+    qtbot.waitUntil(lambda: batches() == window.runner.batches_done, timeout=10_000)  # and all it did is shown
+    held = window.runner.batches_done
     window.pause_button.click()
-    qtbot.waitUntil(lambda: len(window.loss_plot.batch) > seen, timeout=10_000)
+    qtbot.waitUntil(lambda: batches() > held, timeout=10_000)
     with qtbot.waitSignal(window.trainingFinished, timeout=10_000):
         window.stop_button.click()
 
@@ -136,10 +142,10 @@ def test_export_writes_the_model_and_loads_back(qtbot, window, tmp_path, monkeyp
     window.export_button.click()
     path = tmp_path / "exported.npz"  # the .npz suffix is added
     model, meta = load_weights(path)
-    for name, value in window.model.state_dict().items():
+    for name, value in window.session.model.state_dict().items():
         np.testing.assert_array_equal(model.state_dict()[name], value)
     assert meta["task"] == "next-number" and meta["training"]["epochs"] == 3
-    assert meta["metrics"]["val_rmse"] == pytest.approx(window.evaluation.rmse)
+    assert meta["metrics"]["val_rmse"] == pytest.approx(window.session.outcome.evaluation.rmse)
     assert "weights written" in window.message_label.text()
     direct = window.export_weights(tmp_path / "direct.npz")
     assert load_weights(direct)[1]["metrics"] == meta["metrics"]
@@ -161,7 +167,7 @@ def test_load_weights_fills_the_form_and_try_it_uses_them(qtbot, window, tmp_pat
     expected = Predictor.from_meta(*load_weights(path)).predict(range(1, 21))
     assert expected.label in window.try_it.result.text()
     train(qtbot, window)  # continue training the loaded model
-    assert list(window.loss_plot.train.x) == [1, 2]
+    assert list(window.session.history.train_loss.x) == [1, 2]
 
 
 def test_loading_a_bad_file_shows_one_message(qtbot, window, tmp_path, monkeypatch):
@@ -174,7 +180,7 @@ def test_loading_a_bad_file_shows_one_message(qtbot, window, tmp_path, monkeypat
     assert (
         window.message_label.text() == f"could not load: {bad}: not a weights file (truncated or not an .npz archive)"
     )
-    assert window.model is None and window.train_button.isEnabled()
+    assert window.session.model is None and window.train_button.isEnabled()
 
 
 def test_try_it_answers_with_the_current_model(qtbot, window):
@@ -183,9 +189,12 @@ def test_try_it_answers_with_the_current_model(qtbot, window):
     choose(window, "next-number", epochs=3)
     train(qtbot, window)
     window.try_it.input.setText("0, 1, 2, 3, 4, 5, 6, 7, 8, 9")
-    expected = window._predictor(window.model).predict(range(10)).values[0]
+    window_values = np.arange(10.0)
+    scale = window.session.data.normalizer.scale  # next-number reads each window relative to its last value
+    x = ((window_values - window_values[-1]) / scale)[None, :, None]
+    expected = window.session.model.forward(x)[0, 0] * scale + window_values[-1]
     assert f"{expected:.4f}" in window.try_it.result.text()
-    assert window.detail_plot.caption == "your sequence (Try it)"
+    assert window.panels["sequencePlot"].caption == "your sequence (Try it)"
     window.try_it.input.setText("1 two 3")
     assert "'two' is not a number" in window.try_it.result.text()
 
@@ -286,7 +295,7 @@ def test_a_diverging_run_shows_its_message_and_the_window_stays_usable(qtbot, wi
     train(qtbot, window)
     assert "loss became NaN at epoch 1: lower the learning rate" in window.message_label.text()
     assert "c0392b" in window.message_label.styleSheet()  # shown as an error
-    assert all(np.all(np.isfinite(p)) for p in window.model.state_dict().values())
+    assert all(np.all(np.isfinite(p)) for p in window.session.model.state_dict().values())
     monkeypatch.setattr(LSTMModel, "loss_and_gradients", real)
     train(qtbot, window)
     assert "finished" in window.message_label.text()
@@ -327,11 +336,11 @@ def test_csv_task_picks_a_column_previews_trains_and_forecasts(qtbot, window, tm
     assert len(form.preview.curve.getData()[1]) == 120
     form.epochs_spin.setValue(5)
     train(qtbot, window)
-    assert window.detail_plot.series_mode
-    x_future, future = window.detail_plot.future_curve.getData()
+    assert window.panels["forecastPlot"] in window.panels.shown
+    x_future, future = window.panels["forecastPlot"].future_curve.getData()
     assert len(future) == 13 and x_future[0] == 119  # joined to the last day, then 12 days ahead
-    actual = window.detail_plot.actual_curve.getData()[1]
-    assert len(actual) == len(window.data.x_val)
+    actual = window.panels["forecastPlot"].actual_curve.getData()[1]
+    assert len(actual) == len(window.session.data.x_val)
     assert "RMSE of repeating the last value" in window.metrics_label.text()
     path = window.export_weights(tmp_path / "csv.npz")
     meta = load_weights(path)[1]
@@ -397,19 +406,19 @@ def test_a_new_model_and_its_data_are_made_in_the_worker_thread(qtbot, window, m
     choose(window, "sine", epochs=1)
     train(qtbot, window)
     assert threads and threading.main_thread() not in threads
-    assert window.model is not None and len(window.loss_plot.train) == 1
+    assert window.session.model is not None and window.session.epochs_done == 1
 
 
 def test_reset_forgets_the_weights_until_the_next_train(qtbot, window):
     choose(window, "sine", epochs=1)
     train(qtbot, window)
-    first = window.model.state_dict()
+    first = window.session.model.state_dict()
     window.reset_button.click()
-    assert window.model is None and not window.export_button.isEnabled()
-    assert len(window.loss_plot.train) == 0
+    assert window.session.model is None and not window.export_button.isEnabled()
+    assert window.panels["lossPlot"].train_curve.getData()[0] is None  # an empty curve
     window.form.seed_spin.setValue(7)
     train(qtbot, window)
-    assert not np.array_equal(window.model.state_dict()["dense.weight"], first["dense.weight"])
+    assert not np.array_equal(window.session.model.state_dict()["dense.weight"], first["dense.weight"])
 
 
 def test_a_csv_that_breaks_after_it_was_chosen_is_caught_before_training(window, tmp_path, monkeypatch):
@@ -419,7 +428,7 @@ def test_a_csv_that_breaks_after_it_was_chosen_is_caught_before_training(window,
     path.write_text("day,level\n1,2\n2,x\n")
     window.train_button.click()  # the form reads the changed file again
     assert "line 3, column 'level': 'x' is not a number" in window.message_label.text()
-    assert not window.runner.running and window.model is None
+    assert not window.runner.running and window.session.model is None
 
 
 def test_the_worker_reports_data_it_cannot_make_as_a_failed_run(tmp_path):
@@ -431,7 +440,7 @@ def test_the_worker_reports_data_it_cannot_make_as_a_failed_run(tmp_path):
     experiment = Experiment.for_task("csv").with_changes(csv_path=str(bad), column="v")
     worker = TrainingWorker(Job(experiment.train, experiment=experiment))
     finished = []
-    worker.finished.connect(finished.append)
+    worker.finished.connect(lambda end, outcome: finished.append(end))
     worker.run()  # no thread: the same body the QThread runs
     assert finished == [worker.result] and worker.result.status == FAILED
     assert "line 4, column 'v': 'x' is not a number" in worker.result.message
@@ -482,7 +491,7 @@ def test_a_weights_file_is_opened_in_a_worker_thread_and_shows_its_results(qtbot
     choose(window, "sine", epochs=2)
     train(qtbot, window)
     path = window.export_weights(tmp_path / "s.npz")
-    rmse = window.evaluation.rmse
+    rmse = window.session.outcome.evaluation.rmse
     window.reset_button.click()
     threads = []
     real = saved.open_saved
@@ -497,7 +506,7 @@ def test_a_weights_file_is_opened_in_a_worker_thread_and_shows_its_results(qtbot
         assert not window.train_button.isEnabled() and not window.load_button.isEnabled()  # busy meanwhile
     assert threads and threading.main_thread() not in threads
     assert f"val RMSE {rmse:.4g}" in window.metrics_label.text()  # the loaded model's figures
-    assert len(window.prediction_plot.scatter.getData()[0]) == 60  # every validation window
+    assert len(window.panels["predictionPlot"].scatter.getData()[0]) == 60  # every validation window
     assert window.train_button.isEnabled()
 
 

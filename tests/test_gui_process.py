@@ -38,7 +38,7 @@ def test_closing_the_window_mid_training_stops_and_joins_the_thread(tmp_path):
         code = app.exec()
         assert not window.runner.running, "thread still running after close"
         assert finished == [1], finished
-        print("closed cleanly after", window.epochs_done, "epochs")
+        print("closed cleanly after", window.session.epochs_done, "epochs")
         sys.exit(code)
     """)
     assert result.returncode == 0, result.stderr

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
-from lstm_studio.gui.worker import Job, TrainingWorker
+from lstm_studio.gui.worker import TrainingWorker
+from lstm_studio.training.session import Job
 
 JOIN_TIMEOUT_MS = 10_000
 
@@ -17,8 +18,8 @@ class TrainingRunner(QObject):
     """
 
     prepared = Signal(object, object)  # a new model and its data, made in the worker thread
-    progressed = Signal(object)  # worker.Progress
-    finished = Signal(object)  # training.RunEnd
+    progressed = Signal(object)  # session.Update
+    finished = Signal(object, object)  # training.RunEnd, session.Outcome (None when the run failed early)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +47,16 @@ class TrainingRunner(QObject):
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
         thread.start()
+
+    @property
+    def holding(self) -> bool:
+        """Whether the run waits at the pause gate (everything it did already sent)."""
+        return self._worker is not None and self._worker.holding.is_set()
+
+    @property
+    def batches_done(self) -> int:
+        """Batches the run under way has taken."""
+        return self._worker.batches_done if self._worker is not None else 0
 
     def pause(self, paused: bool) -> None:
         """Hold or release the run between two batches."""
@@ -83,6 +94,6 @@ class TrainingRunner(QObject):
         if self._thread is None:  # already handled by stop_and_wait
             return
         self._thread.wait()
-        result = self._worker.result
+        result, outcome = self._worker.result, self._worker.outcome
         self._thread, self._worker = None, None
-        self.finished.emit(result)
+        self.finished.emit(result, outcome)

@@ -2,49 +2,23 @@
 
 The worker only emits; slots in the GUI thread touch widgets. Batch events are collected
 and sent at most ``MAX_UPDATES_PER_SECOND`` times a second, because the window needs no
-more and every cross-thread signal costs the GUI thread time.
+more and every cross-thread signal costs the GUI thread time. At the end of a run the
+worker also measures the model (``session.Outcome``), so the GUI thread computes nothing.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from lstm_studio.core import LSTMModel
-from lstm_studio.training import FAILED, BatchEnd, Dataset, EpochEnd, Experiment, RunEnd, Series, TrainConfig, train
+from lstm_studio.training import CRASHED, FAILED, NO_DATA, BatchEnd, EpochEnd, RunEnd, train
+from lstm_studio.training.session import Job, Outcome, Update
 
 MAX_UPDATES_PER_SECOND = 15
 PAUSE_POLL_SECONDS = 0.05
 MAX_FRAME_HOLD_SECONDS = 0.05  # never wait longer for a frame that may not be painted at all
-
-
-@dataclass
-class Progress:
-    """What happened since the last update: batches, finished epochs, and the weights after
-    the latest epoch (a copy the GUI may read while training goes on)."""
-
-    batches: list[BatchEnd] = field(default_factory=list)
-    epochs: list[EpochEnd] = field(default_factory=list)
-    state: dict[str, np.ndarray] | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.batches or self.epochs)
-
-
-@dataclass
-class Job:
-    """One run: go on training ``model`` on ``data``, or first make both from ``experiment``
-    (and ``series``, the CSV data the form already read)."""
-
-    config: TrainConfig
-    model: LSTMModel | None = None
-    data: Dataset | None = None
-    experiment: Experiment | None = None
-    series: Series | None = None
 
 
 class TrainingWorker(QObject):
@@ -53,8 +27,8 @@ class TrainingWorker(QObject):
     has no parent (so ``moveToThread`` works)."""
 
     prepared = Signal(object, object)  # the new model and its data, before training starts
-    progressed = Signal(object)  # Progress
-    finished = Signal(object)  # RunEnd, always emitted last (a crash becomes a failed RunEnd)
+    progressed = Signal(object)  # session.Update
+    finished = Signal(object, object)  # RunEnd and the model's Outcome, always last (a crash is a failed RunEnd)
 
     def __init__(self, job: Job) -> None:
         super().__init__()
@@ -65,7 +39,11 @@ class TrainingWorker(QObject):
         self._running.set()
         self._frame_done = threading.Event()  # cleared while the GUI thread draws a frame
         self._frame_done.set()
+        self._pending, self._last_sent = Update(), 0.0
+        self.holding = threading.Event()  # set while the run waits at the pause gate
+        self.batches_done = 0  # of this run, all sent to the GUI before the worker holds
         self.result: RunEnd | None = None  # set just before ``finished``, readable once the thread ended
+        self.outcome: Outcome | None = None
 
     # Called from the GUI thread: plain thread-safe flags, no signals needed.
     def request_stop(self) -> None:
@@ -95,8 +73,12 @@ class TrainingWorker(QObject):
         self._frame_done.set()
 
     def _should_stop(self) -> bool:
-        while not self._running.wait(PAUSE_POLL_SECONDS):
-            pass
+        if not self._running.is_set():
+            self._flush()  # a paused run shows everything it did
+            self.holding.set()
+            while not self._running.wait(PAUSE_POLL_SECONDS):
+                pass
+            self.holding.clear()
         if not self._frame_done.wait(MAX_FRAME_HOLD_SECONDS):
             self._frame_done.set()  # a frame that was never painted holds up one batch, not every one
         return self._stop.is_set()
@@ -104,42 +86,50 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         """The thread's body: train, forward progress, always end with ``finished``."""
-        pending, last_sent = Progress(), 0.0
-        interval = 1.0 / MAX_UPDATES_PER_SECOND
         try:
             if self.model is None:
                 try:
                     self.data = self.job.experiment.make_dataset(self.job.series)
                 except ValueError as exc:  # an unreadable CSV, or a series too short for its windows
-                    self._finish(_failed(str(exc)))
+                    self._finish(_failed(str(exc), NO_DATA))
                     return
                 self.model = self.job.experiment.make_model()
                 self.prepared.emit(self.model, self.data)
-            for event in train(self.model, self.data, self.job.config, self._should_stop):
-                if isinstance(event, BatchEnd):
-                    pending.batches.append(event)
-                elif isinstance(event, EpochEnd):
-                    pending.epochs.append(event)
-                    pending.state = self.model.state_dict()
-                else:
-                    if pending:
-                        self.progressed.emit(pending)
-                    self._finish(event)
-                    return
-                now = time.monotonic()
-                if now - last_sent >= interval:
-                    self.progressed.emit(pending)
-                    pending, last_sent = Progress(), now
+            end = self._train()
+            self._finish(end, Outcome.of(self.model, self.data, end.evaluation))
         except MemoryError:
             self._finish(_failed("out of memory: make the run smaller (samples, sequence length, batch or layers)"))
         except Exception as exc:  # a bug must not kill the thread silently: report it as a failed run
-            self._finish(_failed(f"training stopped by an internal error: {exc}"))
+            self._finish(_failed(f"training stopped by an internal error: {exc}", CRASHED))
 
-    def _finish(self, result: RunEnd) -> None:
-        self.result = result
-        self.finished.emit(result)
+    def _train(self) -> RunEnd:
+        """Run the trainer, sending what happened at most ``MAX_UPDATES_PER_SECOND`` times a second."""
+        interval = 1.0 / MAX_UPDATES_PER_SECOND
+        for event in train(self.model, self.data, self.job.config, self._should_stop):
+            if isinstance(event, BatchEnd):
+                self._pending.batches.append(event)
+                self.batches_done += 1
+            elif isinstance(event, EpochEnd):
+                self._pending.epochs.append(event)
+                self._pending.state = self.model.state_dict()
+            else:
+                self._flush()
+                return event
+            if time.monotonic() - self._last_sent >= interval:
+                self._flush()
+        raise RuntimeError("the trainer ended without a RunEnd")
+
+    def _flush(self) -> None:
+        """Send what happened since the last update, if anything did."""
+        if self._pending:
+            self.progressed.emit(self._pending)
+        self._pending, self._last_sent = Update(), time.monotonic()
+
+    def _finish(self, result: RunEnd, outcome: Outcome | None = None) -> None:
+        self.result, self.outcome = result, outcome
+        self.finished.emit(result, outcome)
 
 
-def _failed(message: str) -> RunEnd:
+def _failed(message: str, failure: str = CRASHED) -> RunEnd:
     """The end of a run that failed before any epoch."""
-    return RunEnd(FAILED, message, 0, 0, None, None, 0.0)
+    return RunEnd(FAILED, message, 0, 0, None, None, 0.0, failure)

@@ -6,7 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from lstm_studio.training.dataset import Dataset
 from lstm_studio.training.predictor import Predictor
+
+FORECAST_STEPS = 10  # at least this many values beyond the data (a sequence length, if longer)
 
 
 def forecast(predictor: Predictor, history: Sequence[float], seq_len: int, steps: int) -> np.ndarray:
@@ -19,3 +22,19 @@ def forecast(predictor: Predictor, history: Sequence[float], seq_len: int, steps
         out.append(value)
         window = [*window[1:], value]
     return np.array(out)
+
+
+def forecast_beyond(predictor: Predictor, data: Dataset) -> tuple[np.ndarray, np.ndarray] | None:
+    """(x, values) of a forecast past the end of a series task's data, joined to its last real
+    value and spaced like its time axis; None for tasks without a series."""
+    if data.series is None or data.task.is_classification:
+        return None
+    seq_len, x = data.settings.seq_len, data.series.axis
+    steps = max(seq_len, FORECAST_STEPS)
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            ahead = forecast(predictor, data.series.values, seq_len, steps)
+        except ValueError:  # an answer that is not a finite number: no forecast to show
+            return None
+    step = x[-1] - x[-2] if len(x) > 1 else 1.0
+    return x[-1] + step * np.arange(0, steps + 1), np.concatenate([data.series.values[-1:], ahead])

@@ -18,9 +18,10 @@ from lstm_studio.core import LSTMModel
 from lstm_studio.training.csv_series import CsvError
 from lstm_studio.training.dataset import Dataset
 from lstm_studio.training.experiment import Experiment
-from lstm_studio.training.metrics import Evaluation, evaluate
+from lstm_studio.training.metrics import evaluate
 from lstm_studio.training.predictor import Predictor
 from lstm_studio.training.records import read_object, read_str
+from lstm_studio.training.session import Outcome
 from lstm_studio.training.sources import file_sha256
 from lstm_studio.training.tasks import CSV_TASK
 from lstm_studio.weights import WeightsError, load_weights
@@ -119,12 +120,12 @@ class OpenedModel:
 
     saved: SavedModel
     data: Dataset | None
-    evaluation: Evaluation | None
+    outcome: Outcome | None
     missing: str = ""  # why the data could not be made (the model can still be tried)
 
 
 def open_with_data(path: str | Path) -> OpenedModel:
-    """Open a weights file, rebuild its data and evaluate the model on it (for the window's
+    """Open a weights file, rebuild its data and measure the model on it (for the window's
     Load, in a worker thread); WeightsError when the file itself is unusable."""
     saved = open_saved(path)
     try:
@@ -132,4 +133,4 @@ def open_with_data(path: str | Path) -> OpenedModel:
     except ValueError as exc:
         return OpenedModel(saved, None, None, str(exc))
     with np.errstate(over="ignore", invalid="ignore"):
-        return OpenedModel(saved, data, evaluate(saved.model, data))
+        return OpenedModel(saved, data, Outcome.of(saved.model, data, evaluate(saved.model, data)))

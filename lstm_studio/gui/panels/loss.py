@@ -1,0 +1,74 @@
+"""Training and validation loss per epoch on a log scale, with every batch as a faint trace."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+from lstm_studio.gui.panels.base import (
+    BATCH_COLOR,
+    TRAIN_COLOR,
+    TYPICAL_LOG_SPAN,
+    VAL_COLOR,
+    EpochAxes,
+    HoverReadout,
+    Panel,
+    nearest,
+)  # fmt: skip
+from lstm_studio.training.session import Session
+
+BATCH_TAIL = 512  # batches whose losses may widen the axis at each redraw
+
+
+class LossPanel(Panel):
+    """The loss of every batch and epoch of the current model, over all its runs."""
+
+    name = "lossPlot"
+    title = "Loss"
+    period = 0.1  # the batch trace moves with every batch: ten frames a second
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setLabel("bottom", "epoch")
+        self.setLabel("left", "loss (log)")
+        self.setLogMode(y=True)
+        self.addLegend(offset=(-10, 10))
+        self.getPlotItem().setDownsampling(mode="peak")
+        self.getPlotItem().setClipToView(True)
+        self.batch_curve = self.plot(pen=pg.mkPen(BATCH_COLOR, width=1), name="batch")
+        self.train_curve = self.plot(
+            pen=pg.mkPen(TRAIN_COLOR, width=2), symbol="o", symbolSize=4, symbolBrush=TRAIN_COLOR, name="train"
+        )
+        self.val_curve = self.plot(
+            pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=4, symbolBrush=VAL_COLOR, name="validation"
+        )
+        self.axes = EpochAxes(self, log=True)
+        self.readout = HoverReadout(self, self._describe)
+
+    def new_model(self, session: Session) -> None:
+        """A new model's losses start from a typical span."""
+        self.axes.reset(typical=TYPICAL_LOG_SPAN)
+
+    def reset(self, session: Session) -> None:
+        """The epoch axis covers the run's plan."""
+        super().reset(session)
+        self.axes.set_end(session.epoch_span)
+
+    def draw(self, session: Session) -> None:
+        """Curves from the session's history (views of its arrays, no copies)."""
+        h = session.history
+        if h is None:
+            for curve in (self.batch_curve, self.train_curve, self.val_curve):
+                curve.setData([], [])
+            return
+        self.axes.include(h.batch_loss.y[-BATCH_TAIL:])
+        self.axes.include(h.val_loss.y[-8:])
+        self.batch_curve.setData(h.batch_loss.x, h.batch_loss.y)
+        self.train_curve.setData(h.train_loss.x, h.train_loss.y)
+        self.val_curve.setData(h.val_loss.x, h.val_loss.y)
+
+    def _describe(self, x: float, _y: float) -> str:
+        h = self.session.history if self.session is not None else None
+        i = nearest(h.train_loss.x, x) if h is not None else None
+        if i is None:
+            return ""
+        return f"epoch {h.train_loss.x[i]:g}\ntrain {h.train_loss.y[i]:.4g}\nval {h.val_loss.y[i]:.4g}"

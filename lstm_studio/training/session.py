@@ -1,0 +1,226 @@
+"""A person's working session with one model at a time, outside any window.
+
+The session holds the model, its data and experiment, the run under way, what every run of the
+model recorded, and the decisions that are not about widgets: whether Train may go on with the
+current model, what Reset forgets, what Load adopts. The window holds one session and renders
+it; the worker thread computes and the session only stores what it is handed (see
+``Job``, ``Update`` and ``Outcome``), so it is tested without Qt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lstm_studio.core import LSTMModel
+from lstm_studio.training.csv_series import Series
+from lstm_studio.training.dataset import Dataset
+from lstm_studio.training.experiment import Experiment
+from lstm_studio.training.forecast import forecast_beyond
+from lstm_studio.training.history import History
+from lstm_studio.training.metrics import Evaluation, baselines
+from lstm_studio.training.predictor import Predictor
+from lstm_studio.training.tasks import Task
+from lstm_studio.training.trainer import BatchEnd, EpochEnd, RunEnd, TrainConfig
+
+
+@dataclass
+class Job:
+    """One run for the worker: go on training ``model`` on ``data``, or first make both from
+    ``experiment`` (and ``series``, the CSV data the form already read)."""
+
+    config: TrainConfig
+    model: LSTMModel | None = None
+    data: Dataset | None = None
+    experiment: Experiment | None = None
+    series: Series | None = None
+
+
+@dataclass
+class Update:
+    """What happened in a run since the worker last reported: batches, finished epochs, and
+    the weights after the latest epoch (a copy, readable while training goes on)."""
+
+    batches: list[BatchEnd] = field(default_factory=list)
+    epochs: list[EpochEnd] = field(default_factory=list)
+    state: dict[str, np.ndarray] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.batches or self.epochs)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What is worth showing of a model as it is now, computed where computing is allowed (the
+    worker): its evaluation, the baselines beside it, and a forecast beyond a series."""
+
+    evaluation: Evaluation | None
+    baselines: dict[str, float] = field(default_factory=dict)
+    forecast: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def of(cls, model: LSTMModel, data: Dataset, evaluation: Evaluation | None) -> Outcome:
+        """Measure ``model`` (which holds the weights ``evaluation`` was made of) on ``data``."""
+        if evaluation is None:
+            return cls(None)
+        regression = evaluation.rmse is not None
+        return cls(
+            evaluation,
+            baselines(data) if regression else {},
+            forecast_beyond(Predictor.for_data(model, data), data) if regression else None,
+        )
+
+
+@dataclass
+class Run:
+    """One run of the session: its settings, where its epochs start on the model's axis, its end."""
+
+    experiment: Experiment
+    first_epoch: int
+    end: RunEnd | None = None
+
+
+class Session:
+    """The current model with its data, history and runs, and the rules for Train, Reset and Load."""
+
+    def __init__(self) -> None:
+        self.runs: list[Run] = []  # every run since the session began, the one under way last
+        self.running = False
+        self.planned_end = 0  # the epoch the current model's latest run was to reach
+        self._clear_model()
+
+    # ----- what there is -------------------------------------------------------------------------
+    @property
+    def run(self) -> Run | None:
+        """The run under way, or the last one."""
+        return self.runs[-1] if self.runs else None
+
+    @property
+    def task(self) -> Task | None:
+        """The task of the current model."""
+        return self.experiment.task_spec if self.experiment is not None else None
+
+    @property
+    def epochs_done(self) -> int:
+        """Epochs the current model has trained for, over all its runs."""
+        return self.history.epochs if self.history is not None else 0
+
+    @property
+    def epoch_span(self) -> int:
+        """How many epochs an epoch axis shows: all so far, and all the latest run planned."""
+        return max(self.epochs_done, self.planned_end, 1)
+
+    @property
+    def latest_evaluation(self) -> Evaluation | None:
+        """The newest measurement of the model: the last epoch's during a run, else the kept weights'."""
+        return self._latest
+
+    def predictor(self) -> Predictor | None:
+        """What Try it asks: the latest epoch's weights during a run, else the model's own."""
+        if self.try_only is not None:
+            return self.try_only
+        model = self.preview if self.preview is not None else self.model
+        if model is None or self.data is None:
+            return None
+        return Predictor.for_data(model, self.data)
+
+    def record_experiment(self) -> Experiment | None:
+        """The experiment a weights file of the current model records: the settings of its latest
+        run (its learning rate, epochs, …), or those it was built or loaded with."""
+        return self.trained_with or self.experiment
+
+    def metrics(self) -> dict[str, float | None]:
+        """The figures of the weights the model holds: losses, the task's metric, baselines."""
+        if self.outcome is None or self.outcome.evaluation is None:
+            return {}
+        return {"train_loss": self.train_loss, **self.outcome.evaluation.summary(), **self.outcome.baselines}
+
+    # ----- decisions -----------------------------------------------------------------------------
+    def can_continue(self, experiment: Experiment) -> bool:
+        """Whether a run of ``experiment`` may go on with the current model: same task, data and
+        layers (only optimisation settings differ), and the data at hand."""
+        return (
+            self.model is not None
+            and self.data is not None
+            and self.experiment is not None
+            and self.experiment.makes_same_model_and_data(experiment)
+        )
+
+    def start(self, experiment: Experiment, series: Series | None = None) -> Job:
+        """Begin a run of ``experiment``: the job continues the current model when it fits,
+        otherwise the model is forgotten and the worker makes a new one (``adopt`` follows)."""
+        if self.running:
+            raise RuntimeError("a run is already under way")
+        if self.can_continue(experiment):
+            job = Job(experiment.train, model=self.model, data=self.data)
+        else:
+            self.forget()
+            job = Job(experiment.train, experiment=experiment, series=series)
+        self.runs.append(Run(experiment, self.epochs_done))
+        self.running = True
+        self.preview = None
+        self.planned_end = self.epochs_done + experiment.train.epochs
+        return job
+
+    def adopt(self, model: LSTMModel, experiment: Experiment, data: Dataset, outcome: Outcome | None = None,
+              train_loss: float | None = None) -> None:  # fmt: skip
+        """Make ``model`` (new from the worker, or loaded) the current one, with an empty history.
+        A run under way stays under way."""
+        self._clear_model()
+        self.model, self.experiment, self.data = model, experiment, data
+        layers = [f"LSTM {k + 1}" for k in range(len(model.layers))] + ["dense"]
+        self.history = History(layers, experiment.task_spec.is_classification)
+        self.outcome, self.train_loss = outcome, train_loss
+        self._latest = outcome.evaluation if outcome is not None else None
+
+    def adopt_for_trying(self, model: LSTMModel, experiment: Experiment, predictor: Predictor) -> None:
+        """A model without its data (the CSV has moved): Try it works with the normalisation its
+        file records; Train and Export need the data, so they wait for a model that has it."""
+        self.forget()
+        self.model, self.experiment, self.try_only = model, experiment, predictor
+
+    def forget(self) -> None:
+        """Reset: no model, no data, no history; the next Train starts from new random weights."""
+        self._clear_model()
+        self.planned_end = 0
+
+    def _clear_model(self) -> None:
+        self.model: LSTMModel | None = None
+        self.experiment: Experiment | None = None  # what the model and data were built from
+        self.data: Dataset | None = None
+        self.history: History | None = None
+        self.outcome: Outcome | None = None  # of the weights the model holds now
+        self.train_loss: float | None = None
+        self.preview: LSTMModel | None = None  # a copy of the latest epoch's weights, during a run
+        self.try_only: Predictor | None = None
+        self.trained_with: Experiment | None = None  # the settings of the model's latest run
+        self._latest: Evaluation | None = None
+
+    # ----- what the worker reports -----------------------------------------------------------------
+    def record(self, update: Update) -> None:
+        """Store a run's progress (the GUI thread calls this with what the worker sent)."""
+        if self.history is None:
+            return
+        self.history.add_batches(update.batches)
+        for epoch in update.epochs:
+            self.history.add_epoch(epoch)
+            self._latest = epoch.evaluation
+        if update.state is not None and self.model is not None:
+            if self.preview is None:
+                self.preview = self.model.copy()
+            self.preview.load_state_dict(update.state)
+
+    def finish(self, end: RunEnd, outcome: Outcome | None) -> None:
+        """The run is over: the model holds its best weights, measured in ``outcome``."""
+        self.running = False
+        self.preview = None
+        if self.run is not None:
+            self.run.end = end
+            if self.model is not None:
+                self.trained_with = self.run.experiment
+        if self.history is not None:
+            self.history.end_run()
+        if outcome is not None and outcome.evaluation is not None:
+            self.outcome, self.train_loss = outcome, end.train_loss
+            self._latest = outcome.evaluation
