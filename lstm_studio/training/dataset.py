@@ -29,11 +29,6 @@ class Dataset:
     val_start: int = 0  # index in the series of the first validation target
     source_sha256: str = ""  # of the CSV file the series was read from
 
-    @property
-    def is_classification(self) -> bool:
-        """``task.is_classification`` (kept for callers that have not moved to it yet)."""
-        return self.task.is_classification
-
 
 def check_val_split(val_split: float) -> None:
     """ValueError unless the validation fraction lies strictly between 0 and 1."""
