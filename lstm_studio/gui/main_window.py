@@ -267,7 +267,7 @@ class MainWindow(QMainWindow):
         self._update_controls()
 
     def _on_try_it_answered(self, values: list[float], prediction: Prediction) -> None:
-        if prediction.label is None:
+        if not self.session.task.is_classification:  # Try it answers only for a model, whose task is known
             self.panels["sequencePlot"].show_tried(values, prediction.values[0])
             self.panels.redraw(force=True)
 

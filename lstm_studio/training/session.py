@@ -64,7 +64,7 @@ class Outcome:
         """Measure ``model`` (which holds the weights ``evaluation`` was made of) on ``data``."""
         if evaluation is None:
             return cls(None)
-        regression = evaluation.rmse is not None
+        regression = not data.task.is_classification
         return cls(
             evaluation,
             baselines(data) if regression else {},

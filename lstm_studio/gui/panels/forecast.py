@@ -40,7 +40,7 @@ class ForecastPanel(Panel):
     def draw(self, session: Session) -> None:
         """The newest evaluation over the validation part; the forecast of the weights kept."""
         data, evaluation = session.data, session.latest_evaluation
-        if data is None or data.series is None or evaluation is None or evaluation.rmse is None:
+        if data is None or data.series is None or evaluation is None or data.task.is_classification:
             for curve in (self.actual_curve, self.one_step_curve, self.future_curve):
                 curve.setData([], [])
             return

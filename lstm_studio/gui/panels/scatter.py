@@ -46,7 +46,7 @@ class ScatterPanel(Panel):
     def draw(self, session: Session) -> None:
         """The session's newest evaluation."""
         evaluation = session.latest_evaluation
-        if evaluation is None or evaluation.rmse is None:
+        if evaluation is None or session.task is None or session.task.is_classification:
             self.scatter.clear()
             self.diagonal.setData([], [])
             return

@@ -55,7 +55,7 @@ class SequencePanel(Panel):
             self._show(values, predicted, None, "your sequence (Try it)")
             return
         evaluation, data = session.latest_evaluation, session.data
-        if evaluation is None or data is None or evaluation.rmse is None:
+        if evaluation is None or data is None or data.task.is_classification:
             self._show(np.array([]), None, None, "")
             return
         self._show(data.val_windows[0], float(evaluation.predictions[0]), float(evaluation.targets[0]),
