@@ -9,10 +9,17 @@ from typing import NoReturn
 
 from lstm_studio.cli.errors import EXIT_FAILURE, EXIT_USAGE, PROG, CommandError, UsageError
 from lstm_studio.cli.parser import build_parser
+from lstm_studio.cli.run_commands import cmd_runs, cmd_sweep
 from lstm_studio.cli.saved_commands import cmd_evaluate, cmd_predict
 from lstm_studio.cli.train_command import cmd_train
 
-COMMANDS = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate}
+COMMANDS = {
+    "train": cmd_train,
+    "predict": cmd_predict,
+    "evaluate": cmd_evaluate,
+    "sweep": cmd_sweep,
+    "runs": cmd_runs,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

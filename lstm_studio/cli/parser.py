@@ -44,36 +44,44 @@ def number(text: str) -> float:
     return value
 
 
+def add_experiment_options(p: argparse.ArgumentParser, several: bool = False) -> None:
+    """The options that describe one experiment (train's); with ``several``, --hidden, --lr,
+    --batch-size and --seq-len take several values, one trial per combination (sweep's)."""
+    many = {"nargs": "+"} if several else {}
+    p.add_argument("--task", required=True, choices=list(TASKS), help="what to learn")
+    p.add_argument("--csv", metavar="FILE", help="CSV file (task csv)")
+    p.add_argument("--column", metavar="NAME", help="CSV column to learn (task csv; 1, 2, … without a header)")
+    p.add_argument("--time-column", metavar="NAME", help="CSV column with the time of each row (optional)")
+    p.add_argument("--horizon", type=int, help="values to predict after each window (series tasks, default 1)")
+    p.add_argument(
+        "--difference",
+        action=argparse.BooleanOptionalAction,
+        help="learn the changes between values, for series with a trend (series tasks)",
+    )
+    p.add_argument("--hidden", type=layer_sizes, metavar="32,32", help="LSTM layer sizes, bottom first", **many)
+    p.add_argument("--lr", type=number, help="Adam learning rate", **many)
+    p.add_argument("--epochs", type=int, help="passes over the training data")
+    p.add_argument("--batch-size", type=int, help="windows per gradient step", **many)
+    p.add_argument("--seq-len", type=int, help="values the network reads before answering", **many)
+    p.add_argument("--samples", type=int, help="windows generated (training + validation)")
+    p.add_argument("--noise", type=number, help="input noise standard deviation")
+    p.add_argument("--clip", type=number, help="largest global gradient norm (0: off)")
+    p.add_argument("--val-split", type=number, help="validation fraction, between 0 and 1")
+    p.add_argument("--patience", type=int, help="early-stopping patience in epochs (0: off)")
+    p.add_argument("--seed", type=int, default=0, help="seed for data, weights and shuffling (default 0)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float64", help="float precision")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, with one block of options per command."""
     parser = _Parser(prog=PROG, description="Train and use a from-scratch NumPy LSTM.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a model on a task and save its weights")
-    t.add_argument("--task", required=True, choices=list(TASKS), help="what to learn")
-    t.add_argument("--csv", metavar="FILE", help="CSV file (task csv)")
-    t.add_argument("--column", metavar="NAME", help="CSV column to learn (task csv; 1, 2, … without a header)")
-    t.add_argument("--time-column", metavar="NAME", help="CSV column with the time of each row (optional)")
-    t.add_argument("--horizon", type=int, help="values to predict after each window (series tasks, default 1)")
-    t.add_argument(
-        "--difference",
-        action=argparse.BooleanOptionalAction,
-        help="learn the changes between values, for series with a trend (series tasks)",
-    )
-    t.add_argument("--hidden", type=layer_sizes, metavar="32,32", help="LSTM layer sizes, bottom first")
-    t.add_argument("--lr", type=number, help="Adam learning rate")
-    t.add_argument("--epochs", type=int, help="passes over the training data")
-    t.add_argument("--batch-size", type=int, help="windows per gradient step")
-    t.add_argument("--seq-len", type=int, help="values the network reads before answering")
-    t.add_argument("--samples", type=int, help="windows generated (training + validation)")
-    t.add_argument("--noise", type=number, help="input noise standard deviation")
-    t.add_argument("--clip", type=number, help="largest global gradient norm (0: off)")
-    t.add_argument("--val-split", type=number, help="validation fraction, between 0 and 1")
-    t.add_argument("--patience", type=int, help="early-stopping patience in epochs (0: off)")
-    t.add_argument("--seed", type=int, default=0, help="seed for data, weights and shuffling (default 0)")
-    t.add_argument("--dtype", choices=["float32", "float64"], default="float64", help="float precision")
+    add_experiment_options(t)
     t.add_argument("--out", required=True, metavar="weights.npz", help="where to write the weights")
     t.add_argument("--json", action="store_true", help="print the final metrics as JSON")
+    t.add_argument("--runs-dir", metavar="DIR", help="also record the run as a run folder in DIR")
 
     p = sub.add_parser("predict", help="predict from a sequence of numbers")
     p._negative_number_matcher = NEGATIVE_NUMBER  # so "-1e-3" is a value (no option looks like a number)
@@ -86,4 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--csv", metavar="FILE", help="CSV file (task csv)")
     e.add_argument("--column", metavar="NAME", help="CSV column (task csv)")
     e.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_run_commands(sub)
     return parser
+
+
+def _add_run_commands(sub: argparse._SubParsersAction) -> None:
+    """``sweep`` and ``runs`` (Contract 6)."""
+    runs_help = "runs directory (default: $LSTM_STUDIO_RUNS, else the user's data folder)"
+    s = sub.add_parser("sweep", help="train every combination of several settings, several at a time")
+    add_experiment_options(s, several=True)
+    s.add_argument("--workers", type=int, help="trials at a time on this machine (default: its cores)")
+    s.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="run the trials as Ray tasks: a local Ray instance, or the cluster at ADDRESS")  # fmt: skip
+    s.add_argument("--runs-dir", metavar="DIR", help=runs_help)
+    s.add_argument("--json", action="store_true", help="print one JSON list, best validation loss first")
+
+    r = sub.add_parser("runs", help="list the recorded runs")
+    r.add_argument("--runs-dir", metavar="DIR", help=runs_help)
+    r.add_argument("--json", action="store_true", help="print one JSON list")

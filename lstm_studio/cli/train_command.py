@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 from lstm_studio.cli.errors import PROG, CommandError, UsageError
 from lstm_studio.cli.output import format_prediction, to_json
 from lstm_studio.cli.progress import Progress
+from lstm_studio.core import LSTMModel
 from lstm_studio.training import (
     COMPLETED,
     CSV_TASK,
@@ -20,12 +22,17 @@ from lstm_studio.training import (
     FAILED,
     STOPPED,
     TASKS,
+    Dataset,
+    EpochEnd,
     Experiment,
     Predictor,
     RunEnd,
     run_meta,
     train,
 )
+from lstm_studio.training.run_format import RunStoreError
+from lstm_studio.training.run_recorder import RunRecorder
+from lstm_studio.training.run_store import ensure_runs_dir, resolve_runs_dir
 from lstm_studio.weights import WeightsError, check_target, save_weights
 
 STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl-C, a scheduler's timeout or kill, a closed terminal
@@ -76,27 +83,27 @@ def cmd_train(args: argparse.Namespace) -> int:
         check_target(args.out, inputs=inputs)  # before a long run, not after it
     except WeightsError as exc:
         raise CommandError(str(exc)) from None
+    runs_dir = runs_dir_from(args.runs_dir) if args.runs_dir else None
     with stop_on_signals() as received:
         try:
             data = experiment.make_dataset()
         except ValueError as exc:  # CsvError, or a series too short for its windows
             raise CommandError(str(exc)) from None
         model = experiment.make_model()
-        progress = Progress(sys.stderr, experiment.task_spec, experiment.train.epochs, sys.stderr.isatty())
         try:
-            for event in train(model, data, experiment.train, should_stop=lambda: bool(received)):
-                progress.show(event)
-        finally:
-            progress.close()
+            recorder = RunRecorder.create(runs_dir, experiment) if runs_dir else None
+            event = _train_with_progress(experiment, model, data, received, recorder)
+        except RunStoreError as exc:
+            raise CommandError(str(exc)) from None
         if received and received[0] != signal.SIGINT:
             print(
                 f"{PROG}: {signal.Signals(received[0]).name} received: stopped after the current batch", file=sys.stderr
             )
-        assert isinstance(event, RunEnd)
+        nothing = f"no weights were written (the run is in {recorder.folder})" if recorder else "nothing was written"
         if event.status == FAILED:
-            raise CommandError(f"{event.message}; nothing was written")
+            raise CommandError(f"{event.message}; {nothing}")
         if event.status == STOPPED and not event.best_epoch:
-            raise CommandError("stopped before the first epoch finished; nothing was written")
+            raise CommandError(f"stopped before the first epoch finished; {nothing}")
         meta = run_meta(experiment, data, event.evaluation, event.train_loss, saved_in=Path(args.out).parent)
         try:
             save_weights(args.out, model, meta, inputs=inputs)
@@ -110,6 +117,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "examples": _examples(experiment, Predictor.for_data(model, data)),
         "out": args.out,
     }
+    if recorder is not None:
+        report["run_dir"] = str(recorder.folder)
     if args.json:
         print(to_json(report))
     else:
@@ -117,15 +126,44 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def runs_dir_from(given: str | None) -> Path:
+    """The runs directory (``--runs-dir``, else $LSTM_STUDIO_RUNS, else the user's data folder),
+    created and proven writable; CommandError with the one reason otherwise."""
+    try:
+        return ensure_runs_dir(resolve_runs_dir(given))
+    except RunStoreError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _train_with_progress(
+    experiment: Experiment, model: LSTMModel, data: Dataset, received: list[int], recorder: RunRecorder | None
+) -> RunEnd:
+    """Train, drawing progress and, with a recorder, writing the run folder as it goes."""
+    progress = Progress(sys.stderr, experiment.task_spec, experiment.train.epochs, sys.stderr.isatty())
+    with recorder or contextlib.nullcontext():
+        try:
+            for event in train(model, data, experiment.train, should_stop=lambda: bool(received)):
+                progress.show(event)
+                if recorder is not None and isinstance(event, EpochEnd):
+                    recorder.epoch(event)
+        finally:
+            progress.close()
+        assert isinstance(event, RunEnd)
+        if recorder is not None:
+            recorder.finish(event, model, data)
+    return event
+
+
 @contextmanager
-def stop_on_signals() -> Iterator[list[int]]:
+def stop_on_signals(escalate: bool = True) -> Iterator[list[int]]:
     """Ctrl-C, SIGTERM and SIGHUP ask the run to stop after its batch, and the best weights are
-    still saved; the list yielded holds the signals received. A second signal stops at once."""
+    still saved; the list yielded holds the signals received. With ``escalate``, a second signal
+    stops at once (KeyboardInterrupt)."""
     received: list[int] = []
 
     def handle(signum: int, _frame: object) -> None:
         received.append(signum)
-        if len(received) > 1:
+        if escalate and len(received) > 1:
             raise KeyboardInterrupt
 
     previous = {}
@@ -159,3 +197,5 @@ def _print_train_report(report: dict, end: RunEnd) -> None:
         shown = ", ".join(f"{v:g}" for v in example["input"])
         print(f"  [{shown}] -> {format_prediction(example['prediction'])}")
     print(f"weights written to {report['out']}")
+    if "run_dir" in report:
+        print(f"run recorded in {report['run_dir']}")

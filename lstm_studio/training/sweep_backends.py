@@ -1,0 +1,143 @@
+"""Where a sweep's trials run: worker processes of this machine (the standard library's process
+pool) or Ray tasks (a local Ray instance or a cluster). Both run ``trial.run_trial`` and hand back
+one ``concurrent.futures.Future`` per trial; ``cancel`` ends every trial and returns once no
+process of the sweep is left.
+
+Every worker computes with one BLAS thread: the app's matrices are small, and two workers with two
+spinning BLAS threads each fight over two cores. The thread count is read once, when NumPy loads,
+so it is set in the environment the workers are started with, not inside them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+
+from lstm_studio.training.trial import TrialSpec, run_trial
+
+BLAS_THREADS = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                       "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}  # fmt: skip
+GRACE_SECONDS = 5.0  # a trial asked to stop finishes its batch and writes its record within this
+_environ_lock = threading.Lock()
+
+
+class SweepError(Exception):
+    """A sweep that cannot start (Ray missing or unreachable); the message says what to do."""
+
+
+@contextmanager
+def one_blas_thread_environment() -> Iterator[None]:
+    """The environment of this process with one BLAS thread, for the children started inside the block
+    (the parent's own NumPy loaded long ago and keeps its threads). Restored afterwards."""
+    with _environ_lock:
+        saved = {name: os.environ.get(name) for name in BLAS_THREADS}
+        os.environ.update(BLAS_THREADS)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+def _worker_setup() -> None:
+    """In each worker: Ctrl-C in the terminal reaches the whole process group; only the sweep
+    (the parent) decides what it means, and tells the trials with SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class LocalPool:
+    """``workers`` processes started with ``spawn`` (forking a process with Qt threads can deadlock)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+
+    def submit(self, trials: Sequence[TrialSpec], function: Callable[[TrialSpec], dict] = run_trial) -> list[Future]:
+        """Start the workers and queue every trial."""
+        context = multiprocessing.get_context("spawn")
+        with one_blas_thread_environment():  # the workers start during the submits, so both are inside
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_setup)
+            return [self._executor.submit(function, trial) for trial in trials]
+
+    def cancel(self) -> None:
+        """Drop the queued trials, ask the running ones to stop (SIGTERM: they finish their batch and
+        record ``stopped``), kill any that has not ended after a grace period, and reap them all."""
+        executor = self._executor
+        if executor is None:
+            return
+        processes = list(getattr(executor, "_processes", {}).values())  # the pool has no public handle
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        deadline = time.monotonic() + GRACE_SECONDS
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+        executor.shutdown(wait=True)
+
+    def close(self) -> None:
+        """Wait for the workers to exit after the last trial."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+
+
+class RayPool:
+    """The same trials as Ray tasks, one CPU each. ``address`` '' starts a local Ray instance (and
+    stops it at the end); otherwise it names a running cluster, e.g. ``ray://head:10001`` or ``auto``.
+    On a cluster the runs directory must be a path every node can write (a shared filesystem), and
+    every node needs this version of lstm-studio installed."""
+
+    def __init__(self, address: str) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise SweepError("--ray needs Ray, an optional extra: pip install 'lstm-studio[cluster]'") from None
+        self._ray = ray
+        self.address = address
+        self._started_here = False
+        self._refs: list = []
+
+    def submit(self, trials: Sequence[TrialSpec], function: Callable[[TrialSpec], dict] = run_trial) -> list[Future]:
+        """Connect (or start a local instance) and submit one task per trial."""
+        ray = self._ray
+        if not ray.is_initialized():
+            try:
+                ray.init(address=self.address or None, include_dashboard=False, log_to_driver=False)
+            except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError… for a bad address
+                raise SweepError(
+                    f"cannot reach the Ray cluster at {self.address or 'a new local instance'}: {exc}"
+                ) from exc
+            self._started_here = True
+        task = ray.remote(num_cpus=1, max_retries=0)(function)
+        env = {"env_vars": dict(BLAS_THREADS)}
+        self._refs = [task.options(runtime_env=env).remote(trial) for trial in trials]
+        return [ref.future() for ref in self._refs]
+
+    def cancel(self) -> None:
+        """Interrupt every task (KeyboardInterrupt in it: its folder is marked ``stopped``), then force
+        the ones still running after the grace period."""
+        ray = self._ray
+        for ref in self._refs:
+            ray.cancel(ref, force=False)
+        _, running = ray.wait(self._refs, num_returns=len(self._refs), timeout=GRACE_SECONDS)
+        for ref in running:
+            ray.cancel(ref, force=True)
+        self.close()
+
+    def close(self) -> None:
+        """Stop the local Ray instance this sweep started (a cluster is left running)."""
+        if self._started_here and self._ray.is_initialized():
+            self._ray.shutdown()
+            self._started_here = False

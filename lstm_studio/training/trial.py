@@ -1,0 +1,125 @@
+"""One trial of a sweep: an experiment trained into its own run folder, the same function in a
+local worker process and in a Ray task, and the grid of settings a sweep expands into trials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from lstm_studio.training.experiment import Experiment
+from lstm_studio.training.run_format import RunStoreError
+from lstm_studio.training.run_reader import RunInfo, read_run
+from lstm_studio.training.run_recorder import RunRecorder, describe, folder_stem, new_run_folder, utc_now
+from lstm_studio.training.trainer import FAILED, NO_DATA, STOPPED, EpochEnd, RunEnd, train
+
+SWEPT = ("lr", "hidden_sizes", "batch_size", "seq_len")  # the settings a sweep may vary (Experiment names)
+# Set by SIGTERM during a trial, and never cleared: a worker told to stop starts no further trial
+# (a process pool hands a worker the next queued trial before the parent can take it back).
+_terminated = threading.Event()
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """What one trial trains and where it records it (picklable: it crosses into a process or a Ray task)."""
+
+    experiment: Experiment
+    settings: dict  # the swept values of this trial, as JSON values: {"lr": 0.01, "hidden_sizes": [32, 32]}
+    run_dir: str  # the run folder it creates
+    name: str = ""  # display name
+
+    def not_started(self, message: str, status: str = STOPPED) -> dict:
+        """The row of a trial that never created its folder (cancelled, or its process lost)."""
+        row = RunInfo(Path(), status, message, self.name, self.experiment.task, settings=self.settings).to_json()
+        return {**row, "run_dir": None}
+
+
+def expand_grid(base: Experiment, grid: Mapping[str, Sequence[object]]) -> list[tuple[dict, Experiment]]:
+    """Every combination of the values in ``grid`` (keys from ``SWEPT``; the first key changes
+    slowest), each as (the values that vary across the sweep, the experiment). Repeated values count once."""
+    unknown = set(grid) - set(SWEPT)
+    if unknown:
+        raise ValueError(f"a sweep varies only {', '.join(SWEPT)}, not {sorted(unknown)[0]}")
+    keys = [key for key in SWEPT if grid.get(key)]
+    values = [list(dict.fromkeys(grid[key])) for key in keys]
+    varied = {key for key, options in zip(keys, values, strict=True) if len(options) > 1}
+    combos = []
+    for combo in itertools.product(*values):
+        changes = dict(zip(keys, combo, strict=True))
+        settings = {key: list(value) if isinstance(value, tuple) else value for key, value in changes.items()}
+        combos.append(({k: v for k, v in settings.items() if k in varied}, base.with_changes(**changes)))
+    return combos
+
+
+def plan_trials(
+    base: Experiment, grid: Mapping[str, Sequence[object]], runs_dir: Path, started: datetime | None = None
+) -> list[TrialSpec]:
+    """The sweep's trials with their run folders (unique, not created yet); ValueError naming the
+    first combination that cannot run."""
+    started = started or utc_now()
+    taken: set[str] = set()
+    trials = []
+    for settings, experiment in expand_grid(base, grid):
+        try:
+            experiment.validate()
+        except ValueError as exc:
+            shown = ", ".join(f"{k} {v}" for k, v in settings.items()) or "the trial"
+            raise ValueError(f"{shown}: {exc}") from None
+        folder = new_run_folder(Path(runs_dir), folder_stem(started, experiment, settings), taken)
+        taken.add(folder.name)
+        trials.append(TrialSpec(experiment, settings, str(folder), describe(experiment, settings)))
+    return trials
+
+
+def run_trial(spec: TrialSpec) -> dict:
+    """Train ``spec`` into its run folder and return its row (``RunInfo.to_json``). Never raises
+    for a run that fails: the row says ``failed`` and why. SIGTERM, or its parent process going
+    away, stops it after the current batch, its folder marked ``stopped``."""
+    parent = os.getppid()
+    if _terminated.is_set():
+        return spec.not_started("cancelled before it started")
+    with _stop_requests() as stop:
+        recorder = RunRecorder(Path(spec.run_dir), spec.experiment, spec.settings, spec.name)
+        try:
+            recorder.begin()
+        except (RunStoreError, FileExistsError) as exc:
+            return spec.not_started(str(exc), FAILED)
+        with contextlib.suppress(Exception), recorder:  # recorded as failed by the recorder; the sweep goes on
+            _train_into(recorder, spec.experiment, lambda: stop.is_set() or os.getppid() != parent)
+    return {**read_run(spec.run_dir).to_json(), "settings": spec.settings}
+
+
+def _train_into(recorder: RunRecorder, experiment: Experiment, should_stop: Callable[[], bool]) -> None:
+    try:
+        data = experiment.make_dataset()
+    except ValueError as exc:  # an unreadable CSV, a series too short for its windows
+        recorder.fail(str(exc), NO_DATA)
+        return
+    model = experiment.make_model()
+    for event in train(model, data, experiment.train, should_stop=should_stop):
+        if isinstance(event, EpochEnd):
+            recorder.epoch(event)
+    assert isinstance(event, RunEnd)
+    recorder.finish(event, model, data)
+
+
+@contextmanager
+def _stop_requests() -> Iterator[threading.Event]:
+    """The event SIGTERM sets while the block runs (in the main thread; elsewhere, as in a Ray
+    task's thread, the caller stops the trial by other means, and the event is never set)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield threading.Event()
+        return
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: _terminated.set())
+    try:
+        yield _terminated
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,162 @@
+"""Sweeps (Contract 6): the grid, trials in worker processes with one BLAS thread each, failed
+trials beside completed ones, progress events, and cancelling that leaves no process behind."""
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lstm_studio.cli import main
+from lstm_studio.training import Experiment
+from lstm_studio.training.run_format import read_history
+from lstm_studio.training.run_reader import read_run
+from lstm_studio.training.sweep import Sweep, TrialEnd, TrialEpoch
+from lstm_studio.training.trial import expand_grid, plan_trials
+
+TINY = ["--task", "sine", "--samples", "100", "--hidden", "4"]
+
+
+def tiny(**changes) -> Experiment:
+    return Experiment.for_task("sine").with_changes(**({"n_samples": 100, "epochs": 3, "hidden_sizes": (4,)} | changes))
+
+
+def children_of(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (zombies too), multiprocessing's resource tracker aside."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[stat.rfind(")") + 2 :].split()[1]) == pid and b"resource_tracker" not in command:
+            found.append(int(entry))
+    return found
+
+
+def test_the_grid_is_every_combination_in_order():
+    combos = expand_grid(tiny(), {"lr": [0.01, 0.001, 0.01], "hidden_sizes": [(4,), (8, 8)], "batch_size": [16]})
+    assert [settings for settings, _ in combos] == [
+        {"lr": 0.01, "hidden_sizes": [4]},
+        {"lr": 0.01, "hidden_sizes": [8, 8]},
+        {"lr": 0.001, "hidden_sizes": [4]},
+        {"lr": 0.001, "hidden_sizes": [8, 8]},
+    ]  # a repeated value counts once; a single value is set, not swept
+    assert [(e.train.lr, e.hidden_sizes, e.train.batch_size) for _, e in combos][1] == (0.01, (8, 8), 16)
+    assert expand_grid(tiny(), {}) == [({}, tiny())]
+    with pytest.raises(ValueError, match="not epochs"):
+        expand_grid(tiny(), {"epochs": [1, 2]})
+
+
+def test_trials_get_unique_folders_and_impossible_ones_are_named(runs_dir):
+    (runs_dir / "taken").mkdir()
+    trials = plan_trials(tiny(), {"lr": [0.01, 0.1], "seq_len": [5, 6]}, runs_dir)
+    assert len({t.run_dir for t in trials}) == 4 and not any(Path(t.run_dir).exists() for t in trials)
+    assert Path(trials[0].run_dir).name.endswith("_sine_lr0.01_h4_T5") and trials[0].name.endswith("seq_len 5")
+    with pytest.raises(ValueError, match=r"batch_size 100000: batch size must be at most"):
+        plan_trials(tiny(), {"batch_size": [16, 100_000]}, runs_dir)
+
+
+def test_a_sweep_prints_json_best_first_and_a_failed_trial_does_not_stop_the_others(runs_dir):
+    args = [*TINY, "--epochs", "3", "--lr", "0.03", "1e200", "0.003", "--workers", "2", "--json"]
+    result = subprocess.run([sys.executable, "-m", "lstm_studio", "sweep", *args], capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [row["status"] for row in rows] == ["completed", "completed", "failed"]
+    assert rows[0]["val_loss"] < rows[1]["val_loss"] and rows[2]["val_loss"] is None
+    assert "lower the learning rate" in rows[2]["message"] and rows[2]["settings"] == {"lr": 1e200}
+    assert {row["settings"]["lr"] for row in rows[:2]} == {0.03, 0.003}
+    assert {"run_dir", "status", "val_loss", "best_epoch", "seconds", "settings"} <= set(rows[0])
+    assert sorted(Path(row["run_dir"]).parent for row in rows) == [runs_dir] * 3
+    assert all(read_run(row["run_dir"]).status == row["status"] for row in rows)
+    assert result.stderr.count("\n") == 3 and "[3/3]" in result.stderr  # a line per finished trial
+
+
+def test_the_sweep_reports_epochs_as_they_come_then_the_end(runs_dir):
+    sweep = Sweep.plan(tiny(), {"lr": [0.01, 0.02]}, runs_dir, workers=2)
+    sweep.start()
+    events = []
+    deadline = time.monotonic() + 60
+    while not sweep.finished and time.monotonic() < deadline:
+        sweep.wait(0.05)
+        events += sweep.poll()
+    sweep.close()
+    for index in (0, 1):
+        mine = [e for e in events if e.trial == index]
+        assert [e.row["epoch"] for e in mine if isinstance(e, TrialEpoch)] == [1, 2, 3]
+        assert isinstance(mine[-1], TrialEnd) and mine[-1].result["status"] == "completed"
+    rows = sweep.results()
+    assert rows[0]["val_loss"] <= rows[1]["val_loss"] and multiprocessing.active_children() == []
+
+
+def test_cancel_stops_every_trial_and_leaves_no_process(runs_dir):
+    sweep = Sweep.plan(tiny(epochs=100_000), {"lr": [0.01, 0.02, 0.03]}, runs_dir, workers=2)
+    before = os.environ.get("OPENBLAS_NUM_THREADS")
+    others = set(children_of(os.getpid()))  # what earlier tests may have left (not ours to judge)
+    sweep.start()
+    started = set()
+    deadline = time.monotonic() + 60
+    while len(started) < 2 and time.monotonic() < deadline:
+        sweep.wait(0.05)
+        started |= {e.trial for e in sweep.poll() if isinstance(e, TrialEpoch)}
+    workers = set(children_of(os.getpid())) - others
+    assert len(workers) == 2
+    for pid in workers:  # each worker was started with one BLAS thread
+        assert b"OPENBLAS_NUM_THREADS=1" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    assert os.environ.get("OPENBLAS_NUM_THREADS") == before  # this process's environment is left as it was
+    sweep.cancel()
+    assert multiprocessing.active_children() == [] and set(children_of(os.getpid())) <= others
+    rows = sweep.results()
+    assert sorted(row["status"] for row in rows) == ["stopped"] * 3
+    assert sorted(row["run_dir"] is None for row in rows) == [False, False, True]  # the third never started
+    for row in rows[:2]:
+        info = read_run(row["run_dir"])
+        assert info.status == "stopped" and len(read_history(info.folder)) >= 1 and info.weights_path is not None
+
+
+def test_sigterm_cancels_a_command_line_sweep_and_no_worker_outlives_it(runs_dir):
+    args = [*TINY, "--epochs", "100000", "--lr", "0.01", "0.02", "--workers", "2", "--json"]
+    process = subprocess.Popen([sys.executable, "-m", "lstm_studio", "sweep", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        folders = list(runs_dir.iterdir())
+        if len(folders) == 2 and all(len(read_run(f).record.get("metrics", {})) for f in folders):
+            break
+        time.sleep(0.05)
+    workers = children_of(process.pid)
+    assert len(workers) == 2
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM and "SIGTERM received" in err and "Traceback" not in err
+    assert [row["status"] for row in json.loads(out)] == ["stopped", "stopped"]
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+def test_ray_missing_is_one_clear_message(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails, as where it is not installed
+    assert main(["sweep", *TINY, "--epochs", "1", "--lr", "0.01", "0.02", "--ray"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'lstm-studio[cluster]'" in err
+
+
+def test_usage_errors_of_a_sweep(capsys):
+    assert main(["sweep", *TINY, "--batch-size", "16", "100000"]) == 2
+    assert "batch_size 100000" in capsys.readouterr().err
+    assert main(["sweep", *TINY, "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+
+
+def test_a_sweep_through_a_local_ray_instance(capsys, runs_dir):
+    pytest.importorskip("ray")
+    assert main(["sweep", *TINY, "--epochs", "2", "--lr", "0.01", "0.02", "--ray", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["status"] for row in rows] == ["completed", "completed"]
+    assert all(read_run(row["run_dir"]).history().column("epoch").tolist() == [1, 2] for row in rows)
