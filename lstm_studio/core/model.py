@@ -9,6 +9,7 @@ import numpy as np
 
 from lstm_studio.core.activations import softmax
 from lstm_studio.core.dense import Dense
+from lstm_studio.core.inside import LayerGradients, LayerTrace, backprop_layers, step_norms, trace_layers
 from lstm_studio.core.losses import LOSSES, cross_entropy, mse
 from lstm_studio.core.lstm_layer import LSTMLayer
 
@@ -129,22 +130,60 @@ class LSTMModel:
         The returned arrays are the model's own gradient buffers, overwritten by the
         next call: copy them to keep them.
         """
-        y = self.forward(x)
-        if self.loss == "mse":
-            target = np.asarray(target, dtype=self.dtype).reshape(y.shape)
-            loss, dy = mse(y, target)
-        else:
-            target = np.asarray(target)
-            if target.shape != (y.shape[0],) or not np.issubdtype(target.dtype, np.integer):
-                raise ValueError(f"cross-entropy targets must be {y.shape[0]} integer class indices")
-            if target.min() < 0 or target.max() >= self.output_size:
-                raise ValueError(f"class indices must lie in [0, {self.output_size})")
-            loss, dy = cross_entropy(y, target)
+        loss, dy = self.output_loss(self.forward(x), target)
         dh_last = self.dense.backward(dy)  # (B, H_top): only the last step feeds the output
         dseq = self.layers[-1].backward(dh_last=dh_last.T, input_grad=len(self.layers) > 1)
         for k in range(len(self.layers) - 2, -1, -1):
             dseq = self.layers[k].backward(dHs=dseq, input_grad=k > 0)
         return loss, self.gradients()
+
+    def output_loss(self, y: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        """The batch-mean loss of outputs y (B, output_size) against ``target`` (Contract 1's formats,
+        checked here) and its gradient dL/dy."""
+        if self.loss == "mse":
+            return mse(y, np.asarray(target, dtype=self.dtype).reshape(y.shape))
+        target = np.asarray(target)
+        if target.shape != (y.shape[0],) or not np.issubdtype(target.dtype, np.integer):
+            raise ValueError(f"cross-entropy targets must be {y.shape[0]} integer class indices")
+        if target.min() < 0 or target.max() >= self.output_size:
+            raise ValueError(f"class indices must lie in [0, {self.output_size})")
+        return cross_entropy(y, target)
+
+    # ----- inside (Contract 5) -----------------------------------------------------------
+    # Read-only: these run lstm_studio.core.inside on their own arrays and only read the parameters,
+    # so the gradients and the training path's buffers (LSTMLayer._buffers/_cache, Dense._h) stay
+    # as the last training step left them, and the worker may call them between batches.
+    def trace(self, x: np.ndarray) -> list[LayerTrace]:
+        """Contract 5: every layer's gates, cell and hidden state at every step, bottom layer first.
+
+        x: (batch, time, input_size). Each record's ``input_gate``, ``forget_gate``, ``candidate``,
+        ``output_gate``, ``cell`` and ``hidden`` is (batch, time, H_k) in the model's dtype, with
+        PyTorch's meaning; ``trace(x)[-1].hidden[:, -1]`` is what the dense layer reads.
+        """
+        return trace_layers(self._layer_params(), self._check_input(x))
+
+    def gradients_through_time(self, x: np.ndarray, target: np.ndarray) -> list[LayerGradients]:
+        """dL/dh_t (total) and dL/dZ_t of every layer and step, bottom first, L the batch-mean loss of
+        ``loss_and_gradients``. Computed in float64 whatever the model's dtype, so that a gradient fading
+        over a long sequence is measured, not lost to float32's range."""
+        params = self._layer_params(np.float64)
+        traces = trace_layers(params, self._check_input(x).astype(np.float64))
+        weight, bias = (self.dense.params[name].astype(np.float64) for name in ("weight", "bias"))
+        y = traces[-1].hidden[:, -1] @ weight.T + bias  # the dense layer on the top layer's last step
+        _, dy = self.output_loss(y, target)
+        return backprop_layers(params, traces, dh_last=dy @ weight)
+
+    def gradient_flow(self, x: np.ndarray, target: np.ndarray) -> list[np.ndarray]:
+        """Contract 5: per layer, bottom first, a (time,) float64 array of ‖∂L/∂h_t‖ (Frobenius norm over
+        batch and units): the total gradient reaching h_t through h_{t+1}, C_{t+1} and the layer above.
+        Where it fades towards early steps, those steps barely learn (vanishing gradients)."""
+        return [step_norms(g.hidden) for g in self.gradients_through_time(x, target)]
+
+    def _layer_params(self, dtype: type | None = None) -> list[dict[str, np.ndarray]]:
+        """Each LSTM layer's parameters (PyTorch layout): the live arrays, or copies in ``dtype``."""
+        if dtype is None:
+            return [layer.params for layer in self.layers]
+        return [{name: p.astype(dtype) for name, p in layer.params.items()} for layer in self.layers]
 
     # ----- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
