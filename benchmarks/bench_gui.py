@@ -1,6 +1,6 @@
 """Does the window keep up? GUI-thread stalls while training, and window vs headless run time.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--task next-number] [--repeats 3]
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--task next-number] [--repeats 8] [--view Inside]
 
 Prints, per repeat and as medians: the headless run (the trainer in this process, as the
 command line runs it), the same run started from the window's Train button, their ratio
@@ -40,12 +40,13 @@ def headless_seconds(task: str) -> float:
     return time.perf_counter() - started
 
 
-def window_run(app: QApplication, task: str) -> tuple[float, float]:
-    """(seconds, longest GUI-thread gap in ms) of one run from the Train button."""
+def window_run(app: QApplication, task: str, view: str) -> tuple[float, float]:
+    """(seconds, longest GUI-thread gap in ms) of one run from the Train button, ``view`` on screen."""
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings)
     window.form.task_combo.setCurrentIndex(window.form.task_combo.findData(task))
     window.show()
+    window.views.setCurrentIndex(next(i for i in range(window.views.count()) if window.views.tabText(i) == view))
     app.processEvents()
     ticks: list[float] = []
     timer = QTimer(interval=TICK_MS)
@@ -67,17 +68,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="next-number")
     parser.add_argument("--repeats", type=int, default=8)
+    parser.add_argument("--view", default="Training", help="the tab on screen while training: Training or Inside")
     args = parser.parse_args()
     app = QApplication(sys.argv[:1])
     ratios, stalls = [], []
-    print(f"task {args.task}: {args.repeats} pairs, alternating which of the two runs first")
+    print(f"task {args.task}, {args.view} view: {args.repeats} pairs, alternating which of the two runs first")
     print(f"{'pair':>4} {'headless s':>11} {'window s':>9} {'ratio':>6} {'max GUI gap ms':>15}")
     for i in range(args.repeats):
         if i % 2 == 0:  # the machine's speed drifts: alternate the order so drift cancels out
             h = headless_seconds(args.task)
-            w, stall = window_run(app, args.task)
+            w, stall = window_run(app, args.task, args.view)
         else:
-            w, stall = window_run(app, args.task)
+            w, stall = window_run(app, args.task, args.view)
             h = headless_seconds(args.task)
         ratios.append(w / h)
         stalls.append(stall)

@@ -26,6 +26,7 @@ from lstm_studio.core import LSTMModel
 from lstm_studio.gui.background import BackgroundJob
 from lstm_studio.gui.controls import RunControls
 from lstm_studio.gui.file_dialogs import ask_export_path, ask_weights_to_open
+from lstm_studio.gui.inside import InsideView
 from lstm_studio.gui.messages import metrics_text, run_end_message
 from lstm_studio.gui.panels import PANELS, PanelArea
 from lstm_studio.gui.runner import TrainingRunner
@@ -78,8 +79,11 @@ class MainWindow(QMainWindow):
         self.metrics_label = QLabel(objectName="metricsLabel", wordWrap=True)
         self.try_it = TryItBox()
         self.panels = PanelArea(PANELS, self.runner)
+        self.inside = InsideView(self.try_it.values)
+        self.panels.add_view(self.inside)
         self.views = QTabWidget(objectName="viewTabs")
         self.views.addTab(self.panels, "Training")
+        self.views.addTab(self.inside, "Inside")
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -115,6 +119,9 @@ class MainWindow(QMainWindow):
         self.loader.done.connect(self._on_loaded)
         self.loader.failed.connect(self._on_load_failed)
         self.try_it.answered.connect(self._on_try_it_answered)
+        self.try_it.input.textChanged.connect(self.inside.typed_changed)
+        self.inside.replay.moved.connect(self._on_replay_moved)
+        self.views.currentChanged.connect(lambda: self.panels.redraw(force=True))
 
     # ----- actions ---------------------------------------------------------------------------------
     def start_training(self) -> None:
@@ -270,6 +277,10 @@ class MainWindow(QMainWindow):
         if not self.session.task.is_classification:  # Try it answers only for a model, whose task is known
             self.panels["sequencePlot"].show_tried(values, prediction.values[0])
             self.panels.redraw(force=True)
+
+    def _on_replay_moved(self, position: int | None) -> None:
+        self.session.replay_at(position)
+        self.panels.touch(self.session)
 
     def _on_pause_toggled(self, paused: bool) -> None:
         self.runner.pause(paused)

@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", nargs="?", default="resources/screenshot.png")
     parser.add_argument("--task", default="next-number")
     parser.add_argument("--try-it", default="0 1 2 3 4 5 6 7 8 9", help="text typed into the Try it box")
+    parser.add_argument("--view", default="Training", help="the tab shown: Training or Inside")
+    parser.add_argument("--epochs", type=int, help="epochs to train (the task's default if left out)")
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QEventLoop, QSettings
@@ -31,14 +33,19 @@ def main(argv: list[str] | None = None) -> int:
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "screenshot.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings)
     window.form.task_combo.setCurrentIndex(window.form.task_combo.findData(args.task))
+    if args.epochs:
+        window.form.epochs_spin.setValue(args.epochs)
     window.resize(1360, 860)
     window.show()
+    window.views.setCurrentIndex(next(i for i in range(window.views.count()) if window.views.tabText(i) == args.view))
     loop = QEventLoop()
     window.trainingFinished.connect(loop.quit)
     window.train_button.click()
     loop.exec()
     window.try_it.input.setText(args.try_it)
-    app.processEvents()
+    for _ in range(20):  # what the inside view measures in the background arrives within a few frames
+        app.processEvents()
+        loop_wait(app, 50)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(args.out):
         print(f"could not write {args.out}", file=sys.stderr)
@@ -46,6 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {args.out}")
     window.close()
     return 0
+
+
+def loop_wait(app: object, ms: int) -> None:
+    """Let Qt run for ``ms`` milliseconds (background jobs report through the event loop)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from lstm_studio.training import CRASHED, FAILED, NO_DATA, BatchEnd, EpochEnd, RunEnd, train
 from lstm_studio.training.session import Job, Outcome, Update
+from lstm_studio.training.snapshots import Snapshot, take_snapshot
 
 MAX_UPDATES_PER_SECOND = 15
 PAUSE_POLL_SECONDS = 0.05
@@ -112,12 +113,19 @@ class TrainingWorker(QObject):
             elif isinstance(event, EpochEnd):
                 self._pending.epochs.append(event)
                 self._pending.state = self.model.state_dict()
+                if self.job.probe is not None:
+                    self._pending.snapshots.append(self._snapshot(event))
             else:
                 self._flush()
                 return event
             if time.monotonic() - self._last_sent >= interval:
                 self._flush()
         raise RuntimeError("the trainer ended without a RunEnd")
+
+    def _snapshot(self, epoch: EpochEnd) -> Snapshot:
+        """What the inside view keeps of this epoch (the weights are the copy just sent)."""
+        at = self.job.first_epoch + epoch.epoch
+        return take_snapshot(self.model, self.data, self.job.probe, at, epoch.evaluation, self._pending.state)
 
     def _flush(self) -> None:
         """Send what happened since the last update, if anything did."""

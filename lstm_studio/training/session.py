@@ -21,6 +21,7 @@ from lstm_studio.training.forecast import forecast_beyond
 from lstm_studio.training.history import History
 from lstm_studio.training.metrics import Evaluation, baselines
 from lstm_studio.training.predictor import Predictor
+from lstm_studio.training.snapshots import Probe, Snapshot, SnapshotStore
 from lstm_studio.training.tasks import Task
 from lstm_studio.training.trainer import BatchEnd, EpochEnd, RunEnd, TrainConfig
 
@@ -35,6 +36,8 @@ class Job:
     data: Dataset | None = None
     experiment: Experiment | None = None
     series: Series | None = None
+    probe: Probe | None = None  # what the inside view looks at: a snapshot per epoch when given
+    first_epoch: int = 0  # where the run's epochs start on the model's epoch axis
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Update:
     batches: list[BatchEnd] = field(default_factory=list)
     epochs: list[EpochEnd] = field(default_factory=list)
     state: dict[str, np.ndarray] | None = None
+    snapshots: list[Snapshot] = field(default_factory=list)  # one per epoch, for the inside view
 
     def __bool__(self) -> bool:
         return bool(self.batches or self.epochs)
@@ -88,6 +92,7 @@ class Session:
         self.runs: list[Run] = []  # every run since the session began, the one under way last
         self.running = False
         self.planned_end = 0  # the epoch the current model's latest run was to reach
+        self.probe = Probe()  # shared with the worker of a run
         self._clear_model()
 
     # ----- what there is -------------------------------------------------------------------------
@@ -116,6 +121,20 @@ class Session:
         """The newest measurement of the model: the last epoch's during a run, else the kept weights'."""
         return self._latest
 
+    @property
+    def shown_evaluation(self) -> Evaluation | None:
+        """What the views show: the replayed epoch's measurement, or the newest."""
+        return self.replayed.evaluation if self.replayed is not None else self._latest
+
+    @property
+    def replayed(self) -> Snapshot | None:
+        """The snapshot a replay shows, or None for the live model."""
+        return self.snapshots.at(self.replay) if self.replay is not None else None
+
+    def replay_at(self, position: int | None) -> None:
+        """Show the snapshot at ``position`` (None or past the last: the live model)."""
+        self.replay = position if position is not None and 0 <= position < len(self.snapshots) else None
+
     def predictor(self) -> Predictor | None:
         """What Try it asks: the latest epoch's weights during a run, else the model's own."""
         if self.try_only is not None:
@@ -124,6 +143,13 @@ class Session:
         if model is None or self.data is None:
             return None
         return Predictor.for_data(model, self.data)
+
+    def kept_epoch(self) -> int:
+        """The epoch (on the model's axis) whose weights the model holds after its last run; 0 if unknown."""
+        run = self.run
+        if self.running or run is None or run.end is None or not run.end.best_epoch or self.history is None:
+            return 0
+        return run.first_epoch + run.end.best_epoch
 
     def record_experiment(self) -> Experiment | None:
         """The experiment a weights file of the current model records: the settings of its latest
@@ -157,6 +183,7 @@ class Session:
         else:
             self.forget()
             job = Job(experiment.train, experiment=experiment, series=series)
+        job.probe, job.first_epoch, self.replay = self.probe, self.epochs_done, None
         self.runs.append(Run(experiment, self.epochs_done))
         self.running = True
         self.preview = None
@@ -196,6 +223,9 @@ class Session:
         self.try_only: Predictor | None = None
         self.trained_with: Experiment | None = None  # the settings of the model's latest run
         self._latest: Evaluation | None = None
+        self.snapshots = SnapshotStore()
+        self.replay: int | None = None  # the snapshot shown instead of the live model
+        self.probe.chosen = 0
 
     # ----- what the worker reports -----------------------------------------------------------------
     def record(self, update: Update) -> None:
@@ -206,6 +236,8 @@ class Session:
         for epoch in update.epochs:
             self.history.add_epoch(epoch)
             self._latest = epoch.evaluation
+        for snapshot in update.snapshots:
+            self.snapshots.add(snapshot)
         if update.state is not None and self.model is not None:
             if self.preview is None:
                 self.preview = self.model.copy()

@@ -47,9 +47,15 @@ class PanelArea(QWidget):
         self._last_redraw: dict[Panel, float] = {}
         self._awaiting_paint: set[Panel] = set()
         self.shown: list[Panel] = []
+        self.views: list[Panel] = []  # views in other tabs, paced with the panels while they are on screen
         for panel in self.panels:
             panel.painted.connect(self._on_painted)
             panel.hide()
+
+    def add_view(self, view: Panel) -> None:
+        """Pace ``view`` (any object with the panel protocol, e.g. another tab) with the panels."""
+        self.views.append(view)
+        view.painted.connect(self._on_painted)
 
     def __getitem__(self, name: str) -> Panel:
         """The panel with this object name."""
@@ -72,13 +78,18 @@ class PanelArea(QWidget):
 
     def reset(self, session: Session) -> None:
         """Every panel renders the session from scratch, painted now (the worker holds meanwhile)."""
-        for panel in self.panels:
+        for panel in [*self.panels, *self.views]:
             panel.reset(session)
         self.redraw(force=True)
 
-    def feed(self, session: Session, update: Update) -> None:
-        """A run recorded ``update`` in the session."""
-        for panel in self.panels:
+    def touch(self, session: Session) -> None:
+        """What the session shows changed (a replayed epoch): every panel draws again, now."""
+        self.feed(session, None)
+        self.redraw(force=True)
+
+    def feed(self, session: Session, update: Update | None) -> None:
+        """A run recorded ``update`` in the session (None: something else changed)."""
+        for panel in [*self.panels, *self.views]:
             panel.feed(session, update)
 
     def start(self) -> None:
@@ -98,7 +109,7 @@ class PanelArea(QWidget):
         now = time.monotonic()
         self._awaiting_paint.clear()
         self.gate.end_frame()  # a frame that was never painted (hidden window) holds nothing up
-        for panel in self.shown:
+        for panel in [*self.shown, *(view for view in self.views if view.isVisible())]:
             due = force or now - self._last_redraw.get(panel, 0.0) >= panel.period
             if due and panel.refresh():
                 self._last_redraw[panel] = now

@@ -63,7 +63,7 @@ class ConfusionPanel(Panel):
 
     def draw(self, session: Session) -> None:
         """The newest evaluation's counts (empty before there is one)."""
-        evaluation = session.latest_evaluation
+        evaluation = session.shown_evaluation
         k = len(self.classes)
         matrix = evaluation.confusion if evaluation is not None and evaluation.confusion is not None else None
         if matrix is None or matrix.shape != (k, k):

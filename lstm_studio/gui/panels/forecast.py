@@ -39,7 +39,7 @@ class ForecastPanel(Panel):
 
     def draw(self, session: Session) -> None:
         """The newest evaluation over the validation part; the forecast of the weights kept."""
-        data, evaluation = session.data, session.latest_evaluation
+        data, evaluation = session.data, session.shown_evaluation
         if data is None or data.series is None or evaluation is None or data.task.is_classification:
             for curve in (self.actual_curve, self.one_step_curve, self.future_curve):
                 curve.setData([], [])

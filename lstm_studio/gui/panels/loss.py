@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 
 from lstm_studio.gui.panels.base import (
     BATCH_COLOR,
@@ -43,6 +44,9 @@ class LossPanel(Panel):
         )
         self.axes = EpochAxes(self, log=True)
         self.readout = HoverReadout(self, self._describe)
+        self.replay_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#555", style=Qt.PenStyle.DotLine))
+        self.addItem(self.replay_line, ignoreBounds=True)
+        self.replay_line.hide()  # marks the epoch an epoch replay shows
 
     def new_model(self, session: Session) -> None:
         """A new model's losses start from a typical span."""
@@ -55,6 +59,9 @@ class LossPanel(Panel):
 
     def draw(self, session: Session) -> None:
         """Curves from the session's history (views of its arrays, no copies)."""
+        self.replay_line.setVisible(session.replayed is not None)
+        if session.replayed is not None:
+            self.replay_line.setValue(session.replayed.epoch)
         h = session.history
         if h is None:
             for curve in (self.batch_curve, self.train_curve, self.val_curve):

@@ -45,7 +45,7 @@ class ScatterPanel(Panel):
 
     def draw(self, session: Session) -> None:
         """The session's newest evaluation."""
-        evaluation = session.latest_evaluation
+        evaluation = session.shown_evaluation
         if evaluation is None or session.task is None or session.task.is_classification:
             self.scatter.clear()
             self.diagonal.setData([], [])
@@ -60,5 +60,5 @@ class ScatterPanel(Panel):
         self.diagonal.setData([low, high], [low, high])
 
     def _describe(self, x: float, y: float) -> str:
-        shown = self.session is not None and self.session.latest_evaluation is not None
+        shown = self.session is not None and self.session.shown_evaluation is not None
         return f"true {x:.4g}\npredicted {y:.4g}" if shown else ""

@@ -54,7 +54,7 @@ class SequencePanel(Panel):
             values, predicted = self.tried
             self._show(values, predicted, None, "your sequence (Try it)")
             return
-        evaluation, data = session.latest_evaluation, session.data
+        evaluation, data = session.shown_evaluation, session.data
         if evaluation is None or data is None or data.task.is_classification:
             self._show(np.array([]), None, None, "")
             return

@@ -1,0 +1,63 @@
+"""Gradient flow through time: ‖∂L/∂h_t‖ over the steps, per layer, the shown epoch bold and the
+epochs before it fading."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+
+from lstm_studio.gui.panels.base import LAYER_COLORS, TITLE_STYLE
+
+EPOCHS_SHOWN = 8  # the shown epoch and the seven before it
+
+
+class GradientFlowPlot(pg.PlotWidget):
+    """How far back in time the loss still reaches: where a curve falls towards the early steps,
+    those steps barely learn (vanishing gradients); where it climbs, it explodes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("gradientFlowPlot")
+        self.setBackground("w")
+        self.setTitle("Gradient flow through time: ‖∂L/∂h_t‖ per layer", **TITLE_STYLE)
+        self.setLabel("bottom", "step t")
+        self.setLabel("left", "norm (log)")
+        self.setLogMode(y=True)
+        self.getAxis("left").enableAutoSIPrefix(False)
+        self.showGrid(x=True, y=True, alpha=0.25)
+        self.setMinimumHeight(180)
+        self.legend = self.addLegend(offset=(10, 10))
+        self.curves: list[list[pg.PlotDataItem]] = []  # [age][layer], age 0 = the shown epoch
+
+    def show_flows(self, flows: Sequence[list[np.ndarray]], shift: int = 0) -> None:
+        """``flows``: oldest first, the shown epoch last; each a list of (T',) arrays per layer.
+        ``shift``: steps the model does not read (1 when it reads differences)."""
+        layers = len(flows[-1]) if flows else 0
+        if not self.curves or len(self.curves[0]) != layers:
+            self._make_curves(layers)
+        recent = list(flows[-EPOCHS_SHOWN:])[::-1]  # the shown epoch first
+        for age, curves in enumerate(self.curves):
+            for k, curve in enumerate(curves):
+                if age < len(recent):
+                    values = recent[age][k]
+                    curve.setData(np.arange(1, len(values) + 1) + shift, np.maximum(values, 1e-30))
+                else:
+                    curve.setData([], [])
+
+    def _make_curves(self, layers: int) -> None:
+        self.clear()
+        self.legend.clear()
+        self.curves = []
+        for age in range(EPOCHS_SHOWN):
+            alpha = 255 if age == 0 else int(150 * (1 - age / EPOCHS_SHOWN))
+            row = []
+            for k in range(layers):
+                color = pg.mkColor(LAYER_COLORS[k % len(LAYER_COLORS)])
+                color.setAlpha(alpha)
+                name = f"LSTM {k + 1}" if age == 0 else None
+                row.append(self.plot(pen=pg.mkPen(color, width=3 if age == 0 else 1), name=name))
+            self.curves.append(row)
+        for curve in self.curves[0]:
+            curve.setZValue(10)  # the shown epoch above the faded ones
