@@ -96,7 +96,8 @@ def test_killing_the_process_leaves_a_readable_run_not_completed(runs_dir, tmp_p
     info = read_run(folders[0])
     assert info.readable and info.status == "stopped" and "interrupted" in info.message
     history = info.history()
-    assert len(history) >= 3 and info.epochs_run >= 3 and len(history) >= info.epochs_run
+    # history.csv is written before run.json, so a kill between the two leaves run.json an epoch behind
+    assert len(history) >= 3 and info.epochs_run in (len(history) - 1, len(history))
     assert info.weights_path is None  # the best weights are written when the run ends
 
 

@@ -76,7 +76,9 @@ def test_a_sweep_prints_json_best_first_and_a_failed_trial_does_not_stop_the_oth
     assert {"run_dir", "status", "val_loss", "best_epoch", "seconds", "settings"} <= set(rows[0])
     assert sorted(Path(row["run_dir"]).parent for row in rows) == [runs_dir] * 3
     assert all(read_run(row["run_dir"]).status == row["status"] for row in rows)
-    assert result.stderr.count("\n") == 3 and "[3/3]" in result.stderr  # a line per finished trial
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"3 trials on 2 worker processes; runs in {runs_dir}"
+    assert [line[:5] for line in lines[1:]] == ["[1/3]", "[2/3]", "[3/3]"]  # a line per finished trial
 
 
 def test_the_sweep_reports_epochs_as_they_come_then_the_end(runs_dir):
@@ -140,6 +142,30 @@ def test_sigterm_cancels_a_command_line_sweep_and_no_worker_outlives_it(runs_dir
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
 
 
+SCRIPT = """
+import pathlib, sys
+if __name__ != "__main__":  # run again in a worker
+    pathlib.Path(sys.argv[0]).with_name("ran").write_text(__name__)
+from lstm_studio.training import Experiment
+from lstm_studio.training.sweep import Sweep
+if __name__ == "__main__":
+    base = Experiment.for_task("sine").with_changes(epochs=1, n_samples=60, hidden_sizes=(4,))
+    sweep = Sweep.plan(base, {"lr": [0.01, 0.02]}, pathlib.Path(sys.argv[1]), workers=2)
+    sweep.start()
+    sweep.wait()
+    sweep.close()
+    print(" ".join(row["status"] for row in sweep.results()))
+"""
+
+
+def test_workers_do_not_run_the_main_script_again(tmp_path, runs_dir):
+    (tmp_path / "window.py").write_text(SCRIPT)  # as the window's main.py, which imports Qt
+    result = subprocess.run([sys.executable, str(tmp_path / "window.py"), str(runs_dir)], capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert result.stdout.split() == ["completed", "completed"], result.stderr
+    assert not (tmp_path / "ran").exists()
+
+
 def test_ray_missing_is_one_clear_message(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails, as where it is not installed
     assert main(["sweep", *TINY, "--epochs", "1", "--lr", "0.01", "0.02", "--ray"]) == 1
@@ -152,6 +178,8 @@ def test_usage_errors_of_a_sweep(capsys):
     assert "batch_size 100000" in capsys.readouterr().err
     assert main(["sweep", *TINY, "--workers", "0"]) == 2
     assert "--workers must be at least 1" in capsys.readouterr().err
+    assert main(["sweep", *TINY, "--workers", "2", "--ray"]) == 2
+    assert "--workers applies to sweeps on this machine" in capsys.readouterr().err
 
 
 def test_a_sweep_through_a_local_ray_instance(capsys, runs_dir):

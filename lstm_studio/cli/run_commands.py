@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from pathlib import Path
 
 from lstm_studio.cli.errors import PROG, CommandError, UsageError
 from lstm_studio.cli.output import to_json
@@ -12,7 +13,7 @@ from lstm_studio.cli.train_command import experiment_from_args, runs_dir_from, s
 from lstm_studio.training.run_format import RunStoreError
 from lstm_studio.training.run_reader import list_runs
 from lstm_studio.training.sweep import Sweep, TrialEnd
-from lstm_studio.training.sweep_backends import SweepError
+from lstm_studio.training.sweep_backends import RayPool, SweepError
 
 SWEPT_OPTIONS = {"lr": "lr", "hidden": "hidden_sizes", "batch_size": "batch_size", "seq_len": "seq_len"}
 POLL_SECONDS = 0.2
@@ -25,6 +26,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     base = experiment_from_args(argparse.Namespace(**{**vars(args), **first}))  # also checks the other options
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    if args.workers is not None and args.ray is not None:
+        raise UsageError("--workers applies to sweeps on this machine; Ray runs as many trials as its CPUs allow")
     runs_dir = runs_dir_from(args.runs_dir)
     try:
         sweep = Sweep.plan(base, grid, runs_dir, args.workers, args.ray)
@@ -45,6 +48,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def _run(sweep: Sweep) -> list[int]:
     """Run the sweep to its end, or cancel it on Ctrl-C, SIGTERM or SIGHUP; the signals received."""
     done = 0
+    where = "as Ray tasks" if isinstance(sweep.backend, RayPool) else f"on {sweep.workers} worker processes"
+    folder = Path(sweep.trials[0].run_dir).parent
+    print(f"{len(sweep.trials)} trials {where}; runs in {folder}", file=sys.stderr, flush=True)
     with stop_on_signals(escalate=False) as received:
         try:
             sweep.start()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -29,6 +30,24 @@ _environ_lock = threading.Lock()
 
 class SweepError(Exception):
     """A sweep that cannot start (Ray missing or unreachable); the message says what to do."""
+
+
+@contextmanager
+def main_script_hidden() -> Iterator[None]:
+    """Workers started inside the block do not run this process's main script. ``spawn`` runs it
+    again in every worker (as ``__mp_main__``, for functions pickled from it); a trial needs none of
+    it, and the window's script imports Qt: a second and ~70 MB per worker, for nothing. Start
+    methods read ``__main__.__file__`` when a process starts, so it is hidden meanwhile."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 @contextmanager
@@ -64,7 +83,7 @@ class LocalPool:
     def submit(self, trials: Sequence[TrialSpec], function: Callable[[TrialSpec], dict] = run_trial) -> list[Future]:
         """Start the workers and queue every trial."""
         context = multiprocessing.get_context("spawn")
-        with one_blas_thread_environment():  # the workers start during the submits, so both are inside
+        with one_blas_thread_environment(), main_script_hidden():  # the workers start during the submits
             self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_setup)
             return [self._executor.submit(function, trial) for trial in trials]
 
