@@ -74,7 +74,7 @@ def save_weights(
     if bad:
         raise WeightsError(f"refusing to save non-finite weights ({', '.join(bad)})")
     text = _meta_text({**(meta or {}), "format": dict(FORMAT), "model": model.config()})
-    _write_atomically(target, lambda f: np.savez(f, **state, **{META_KEY: np.array(text)}), inputs)
+    write_atomically(target, lambda f: np.savez(f, **state, **{META_KEY: np.array(text)}), inputs)
     return target
 
 
@@ -138,7 +138,7 @@ def _meta_text(record: dict) -> str:
     return text
 
 
-def _write_atomically(target: Path, write: Callable[[IO[bytes]], None], inputs: list[PathLike]) -> None:
+def write_atomically(target: Path, write: Callable[[IO[bytes]], None], inputs: list[PathLike]) -> None:
     """Write to a new temporary file beside ``target``, then rename it over ``target``.
 
     A crash never leaves half a file, and every exit Python sees (an error, Ctrl-C, SystemExit from

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from lstm_studio.cli.errors import EXIT_FAILURE, EXIT_USAGE, PROG, CommandError, UsageError
+from lstm_studio.cli.export_command import cmd_export
 from lstm_studio.cli.parser import build_parser
 from lstm_studio.cli.run_commands import cmd_runs, cmd_sweep
 from lstm_studio.cli.saved_commands import cmd_evaluate, cmd_predict
@@ -17,6 +18,7 @@ COMMANDS = {
     "train": cmd_train,
     "predict": cmd_predict,
     "evaluate": cmd_evaluate,
+    "export": cmd_export,
     "sweep": cmd_sweep,
     "runs": cmd_runs,
 }

@@ -8,6 +8,7 @@ import re
 from typing import NoReturn
 
 from lstm_studio.cli.errors import PROG, UsageError
+from lstm_studio.cli.export_command import add_export_parser
 from lstm_studio.training import TASKS
 
 # argparse takes "-1e-3" for an option: its own pattern knows only -1 and -1.5
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--csv", metavar="FILE", help="CSV file (task csv)")
     e.add_argument("--column", metavar="NAME", help="CSV column (task csv)")
     e.add_argument("--json", action="store_true", help="print one JSON object")
+    add_export_parser(sub)
     _add_run_commands(sub)
     return parser
 
