@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
+from lstm_studio.resources import dataset_path
 from lstm_studio.training import limits
 
-DATASETS = Path(__file__).resolve().parents[2] / "resources" / "datasets"
 REGRESSION = "regression"
 CLASSIFICATION = "classification"
 CSV_TASK = "csv"
@@ -91,8 +90,8 @@ class Task:
 
     @property
     def data_path(self) -> str:
-        """Where a shipped series lives ('' for tasks without one)."""
-        return str(DATASETS / self.data_file) if self.data_file else ""
+        """Where a shipped series lives, in the installed package ('' for tasks without one)."""
+        return str(dataset_path(self.data_file)) if self.data_file else ""
 
 
 def _next_number(s: TaskSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
