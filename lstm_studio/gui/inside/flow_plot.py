@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 
-from lstm_studio.gui.panels.base import LAYER_COLORS, TITLE_STYLE
+from lstm_studio.gui.panels.base import LAYER_COLORS, LEGEND_BRUSH, TITLE_STYLE
 
 EPOCHS_SHOWN = 8  # the shown epoch and the seven before it
 
@@ -28,7 +28,7 @@ class GradientFlowPlot(pg.PlotWidget):
         self.getAxis("left").enableAutoSIPrefix(False)
         self.showGrid(x=True, y=True, alpha=0.25)
         self.setMinimumHeight(180)
-        self.legend = self.addLegend(offset=(10, 10))
+        self.legend = self.addLegend(offset=(10, 10), brush=LEGEND_BRUSH)
         self.curves: list[list[pg.PlotDataItem]] = []  # [age][layer], age 0 = the shown epoch
 
     def show_flows(self, flows: Sequence[list[np.ndarray]], shift: int = 0) -> None:

@@ -29,6 +29,7 @@ from lstm_studio.training.tasks import Task
 TRAIN_COLOR, VAL_COLOR, BATCH_COLOR = "#1f77b4", "#ff7f0e", (120, 120, 120, 90)
 LAYER_COLORS = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
 TITLE_STYLE = {"color": "#333", "size": "10pt"}
+LEGEND_BRUSH = (255, 255, 255, 200)  # legends stay readable where they lie over a curve
 LEFT_AXIS_WIDTH = 64  # pixels: room for tick labels such as 1e-07 or -1500 beside the axis title
 EPOCH_PERIOD = 0.5  # seconds between repaints of a panel that changes once per epoch
 TYPICAL_LOG_SPAN = (1e-3, 10.0)  # where losses and gradient norms start out: log axes begin there

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from lstm_studio.gui.panels.base import TRAIN_COLOR, VAL_COLOR, Panel
+from lstm_studio.gui.panels.base import LEGEND_BRUSH, TRAIN_COLOR, VAL_COLOR, Panel
 from lstm_studio.gui.ranges import ExpandingRange
 from lstm_studio.training.session import Session
 from lstm_studio.training.tasks import Task
@@ -22,7 +22,7 @@ class ForecastPanel(Panel):
         super().__init__()
         self.setLabel("bottom", "time")
         self.setLabel("left", "value")
-        self.addLegend(offset=(-10, 10))
+        self.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
         self.actual_curve = self.plot(pen=pg.mkPen(TRAIN_COLOR, width=2), name="actual")
         self.one_step_curve = self.plot(pen=pg.mkPen(VAL_COLOR, width=2), name="one step ahead")
         self.future_curve = self.plot(pen=pg.mkPen("#d62728", width=2, style=Qt.PenStyle.DashLine), name="forecast")

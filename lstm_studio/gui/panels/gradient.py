@@ -6,7 +6,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from lstm_studio.gui.panels.base import LAYER_COLORS, TYPICAL_LOG_SPAN, EpochAxes, HoverReadout, Panel, nearest
+from lstm_studio.gui.panels.base import (
+    LAYER_COLORS,
+    LEGEND_BRUSH,
+    TYPICAL_LOG_SPAN,
+    EpochAxes,
+    HoverReadout,
+    Panel,
+    nearest,
+)  # fmt: skip
 from lstm_studio.training.session import Session
 
 
@@ -23,7 +31,7 @@ class GradientPanel(Panel):
         self.setLogMode(y=True)
         # the legend at the bottom left, the clip line (high up, as clip thresholds are) labelled at
         # its right end: they never overlap
-        self.legend = self.addLegend(offset=(10, -10))
+        self.legend = self.addLegend(offset=(10, -10), brush=LEGEND_BRUSH)
         self.clip_line = pg.InfiniteLine(
             angle=0, movable=False, pen=pg.mkPen("#c0392b", style=Qt.PenStyle.DashLine),
             label="clip {value:.3g}", labelOpts={"position": 0.92, "color": "#c0392b", "anchors": [(1, 1), (1, 1)]},

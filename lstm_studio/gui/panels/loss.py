@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 
 from lstm_studio.gui.panels.base import (
     BATCH_COLOR,
+    LEGEND_BRUSH,
     TRAIN_COLOR,
     TYPICAL_LOG_SPAN,
     VAL_COLOR,
@@ -32,7 +33,7 @@ class LossPanel(Panel):
         self.setLabel("bottom", "epoch")
         self.setLabel("left", "loss (log)")
         self.setLogMode(y=True)
-        self.addLegend(offset=(-10, 10))
+        self.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
         self.getPlotItem().setDownsampling(mode="peak")
         self.getPlotItem().setClipToView(True)
         self.batch_curve = self.plot(pen=pg.mkPen(BATCH_COLOR, width=1), name="batch")

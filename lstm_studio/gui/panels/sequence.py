@@ -22,10 +22,9 @@ class SequencePanel(Panel):
     def __init__(self) -> None:
         super().__init__()
         self.setLabel("bottom", "step")
-        self.setLabel("left", "value")
-        self.addLegend(offset=(-10, 10))
+        self.setLabel("left", "value  (● true next, × predicted)")
         self.sequence_curve = self.plot(pen=pg.mkPen(TRAIN_COLOR, width=2), symbol="o", symbolSize=5,
-                                        symbolBrush=TRAIN_COLOR, name="input")  # fmt: skip
+                                        symbolBrush=TRAIN_COLOR)  # fmt: skip
         self.true_point = pg.ScatterPlotItem(size=11, symbol="o", brush=pg.mkBrush("#2ca02c"), pen=None)
         self.pred_point = pg.ScatterPlotItem(size=13, symbol="x", brush=pg.mkBrush("#d62728"), pen=None)
         self.addItem(self.true_point)
