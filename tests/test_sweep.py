@@ -81,6 +81,13 @@ def test_a_sweep_prints_json_best_first_and_a_failed_trial_does_not_stop_the_oth
     assert [line[:5] for line in lines[1:]] == ["[1/3]", "[2/3]", "[3/3]"]  # a line per finished trial
 
 
+def test_the_text_table_has_a_column_per_swept_setting(capsys, runs_dir):
+    assert main(["sweep", *TINY, "--epochs", "1", "--lr", "0.01", "0.02", "--batch-size", "16"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split() == ["#", "status", "val_loss", "val_rmse", "best", "seconds", "lr", "run"]
+    assert [row.split()[:2] for row in rows] == [["1", "completed"], ["2", "completed"]]
+
+
 def test_the_sweep_reports_epochs_as_they_come_then_the_end(runs_dir):
     sweep = Sweep.plan(tiny(), {"lr": [0.01, 0.02]}, runs_dir, workers=2)
     sweep.start()

@@ -37,7 +37,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     received = _run(sweep)
     rows = sweep.results()
-    print(to_json(rows) if args.json else format_table(rows, list(grid)))
+    print(to_json(rows) if args.json else format_table(rows))
     if received:
         name = signal.Signals(received[0]).name
         print(f"{PROG}: {name} received: the sweep was cancelled, unfinished trials stopped", file=sys.stderr)
@@ -95,8 +95,9 @@ def _number(value: object) -> str:
     return "" if value is None else f"{value:.6g}"
 
 
-def format_table(rows: list[dict], swept: list[str]) -> str:
-    """The sweep's results as aligned columns, in the order given (best first)."""
+def format_table(rows: list[dict]) -> str:
+    """The sweep's results as aligned columns, in the order given (best first), a column per swept setting."""
+    swept = list(dict.fromkeys(key for row in rows for key in row["settings"]))
     metric = next((m for row in rows for m in ("val_rmse", "val_accuracy") if m in row["metrics"]), "")
     header = ["#", "status", "val_loss", *([metric] if metric else []), "best", "seconds", *swept, "run"]
     table = [header]
