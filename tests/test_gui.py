@@ -529,3 +529,32 @@ def test_running_out_of_memory_in_the_worker_is_said_plainly(monkeypatch):
     worker = TrainingWorker(Job(experiment.train, experiment=experiment))
     worker.run()
     assert worker.result.status == FAILED and worker.result.message.startswith("out of memory: make the run smaller")
+
+
+def test_export_offers_onnx_and_the_numpy_script(qtbot, window, tmp_path, monkeypatch):
+    ort = pytest.importorskip("onnxruntime")
+    from lstm_studio.gui.file_dialogs import FORMATS, ONNX, SCRIPT
+
+    choose(window, "next-number", epochs=2)
+    train(qtbot, window)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "model"), FORMATS[ONNX][0]))
+    window.export_button.click()
+    assert window.message_label.text() == f"ONNX model written to {tmp_path / 'model.onnx'}"
+    values = np.arange(10.0, 20.0)
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"))
+    (answer,) = session.run(None, {"x": values.astype(np.float32)[None, :, None]})[:1]
+    expected = window.session.predictor().predict(values).values[0]
+    assert answer[0, 0] == pytest.approx(expected, rel=1e-4)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "predict"), FORMATS[SCRIPT][0]))
+    window.export_button.click()
+    assert (tmp_path / "predict.py").read_text().startswith('"""') and "script" in window.message_label.text()
+
+
+def test_without_onnx_the_export_dialog_says_what_to_install(window, monkeypatch):
+    import lstm_studio.gui.file_dialogs as dialogs
+
+    offered = []
+    monkeypatch.setattr(dialogs, "onnx_available", lambda: 'ONNX export needs the onnx package: pip install "x"')
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: offered.append(a[3]) or ("", ""))
+    assert dialogs.ask_export_path(window) is None
+    assert "ONNX model, for onnxruntime and other runtimes — ONNX export needs the onnx package" in offered[0]

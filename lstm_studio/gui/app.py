@@ -53,11 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         print(f"lstm-studio: {problem}", file=sys.stderr)
         return 1
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from lstm_studio.gui.main_window import MainWindow
+    from lstm_studio.resources import icon_path
 
     app = QApplication(argv)
+    app.setWindowIcon(QIcon(str(icon_path())))
     app.setOrganizationName("LSTM Studio")
     app.setApplicationName("LSTM Studio")
     window = MainWindow()

@@ -1,4 +1,4 @@
-"""The file dialogs of Export and Load, and the one question Export may have to ask."""
+"""The file dialogs of Export (three formats) and Load, and the one question Export may have to ask."""
 
 from __future__ import annotations
 
@@ -6,21 +6,42 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-WEIGHTS_SUFFIX = ".npz"
+from lstm_studio.export import onnx_available
+
+WEIGHTS, ONNX, SCRIPT = "weights", "onnx", "script"
+FORMATS = {  # format: (dialog filter, suffix)
+    WEIGHTS: ("Weights, for LSTM Studio, NumPy and PyTorch (*.npz)", ".npz"),
+    ONNX: ("ONNX model, for onnxruntime and other runtimes (*.onnx)", ".onnx"),
+    SCRIPT: ("NumPy-only prediction script (*.py)", ".py"),
+}
 
 
-def ask_export_path(parent: QWidget) -> str | None:
-    """Where to export the weights, with the .npz suffix; None when the person cancels."""
-    path, _ = QFileDialog.getSaveFileName(parent, "Export weights", "lstm-weights.npz", "Weights (*.npz)")
+def ask_export_path(parent: QWidget) -> tuple[str, str] | None:
+    """Where to export and in which format (weights, ONNX or the NumPy script), with the format's
+    suffix; None when the person cancels. ONNX's entry says what to install when the extra is missing."""
+    filters = {fmt: text for fmt, (text, _) in FORMATS.items()}
+    missing = onnx_available()
+    if missing:
+        filters[ONNX] = f"{filters[ONNX][: filters[ONNX].index(' (')]} — {missing} (*.onnx)"
+    path, chosen = QFileDialog.getSaveFileName(
+        parent, "Export", "lstm-weights.npz", ";;".join(filters.values()), filters[WEIGHTS]
+    )
     if not path:
         return None
-    if not path.endswith(WEIGHTS_SUFFIX):
-        path += WEIGHTS_SUFFIX  # the dialog asked about overwriting the name as typed, not this one
+    fmt = next((f for f, text in filters.items() if text == chosen), _format_of(path))
+    suffix = FORMATS[fmt][1]
+    if not path.endswith(suffix):
+        path += suffix  # the dialog asked about overwriting the name as typed, not this one
         if Path(path).exists():
-            answer = QMessageBox.question(parent, "Export weights", f"{Path(path).name} exists. Replace it?")
+            answer = QMessageBox.question(parent, "Export", f"{Path(path).name} exists. Replace it?")
             if answer != QMessageBox.StandardButton.Yes:
                 return None
-    return path
+    return path, fmt
+
+
+def _format_of(path: str) -> str:
+    """The format a file name's suffix names (weights when it names none)."""
+    return next((fmt for fmt, (_, suffix) in FORMATS.items() if path.endswith(suffix)), WEIGHTS)
 
 
 def ask_weights_to_open(parent: QWidget) -> str | None:

@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from lstm_studio.core import LSTMModel
+from lstm_studio.export import ExportError
 from lstm_studio.gui.background import BackgroundJob
 from lstm_studio.gui.controls import RunControls
-from lstm_studio.gui.file_dialogs import ask_export_path, ask_weights_to_open
+from lstm_studio.gui.exports import EXPORTED, export_other
+from lstm_studio.gui.file_dialogs import WEIGHTS, ask_export_path, ask_weights_to_open
 from lstm_studio.gui.inside import InsideView
 from lstm_studio.gui.messages import metrics_text, run_end_message
 from lstm_studio.gui.panels import PANELS, PanelArea
@@ -298,15 +300,18 @@ class MainWindow(QMainWindow):
 
     # ----- dialogs ---------------------------------------------------------------------------------
     def _on_export_clicked(self) -> None:
-        path = ask_export_path(self)
-        if path is None:
-            return
+        chosen = ask_export_path(self)
+        if chosen is not None:
+            self.export_as(*chosen)
+
+    def export_as(self, path: str | Path, fmt: str) -> None:
+        """Export the current model in ``fmt`` (weights, ONNX, NumPy script); the result is a message."""
         try:
-            written = self.export_weights(path)
-        except WeightsError as exc:
+            written = self.export_weights(path) if fmt == WEIGHTS else export_other(self.session, path, fmt)
+        except (WeightsError, ExportError) as exc:
             self.show_message(str(exc), error=True)
             return
-        self.show_message(f"weights written to {written}")
+        self.show_message(f"{EXPORTED[fmt]} written to {written}")
 
     def _on_load_clicked(self) -> None:
         path = ask_weights_to_open(self)
