@@ -1,6 +1,6 @@
 """Does a sweep use the machine's cores? The same 4-trial sweep on 1 worker and on 2 workers.
 
-    python benchmarks/bench_sweep.py [--repeats 3] [--epochs 20]
+    python benchmarks/bench_sweep.py [--repeats 3] [--epochs 40]
 
 Each trial trains the sine task with its defaults (1,000 windows, 32 units) for ``--epochs``
 epochs, about two seconds on one core; the four learning rates differ. The two worker counts are
@@ -43,7 +43,7 @@ def main() -> None:
     """Measure interleaved and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="measurements per worker count")
-    parser.add_argument("--epochs", type=int, default=20, help="epochs per trial")
+    parser.add_argument("--epochs", type=int, default=40, help="epochs per trial")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; 4 trials of sine, {args.epochs} epochs each")
     times: dict[int, list[float]] = {1: [], 2: []}

@@ -39,7 +39,7 @@ from lstm_studio.training.run_format import (
 from lstm_studio.training.run_reader import read_run
 from lstm_studio.training.run_store import ensure_runs_dir
 from lstm_studio.training.sweep_backends import LocalPool, RayPool
-from lstm_studio.training.trainer import STOPPED
+from lstm_studio.training.trainer import FAILED, STOPPED
 from lstm_studio.training.trial import TrialSpec, plan_trials
 
 CANCELLED = "cancelled: the sweep was stopped"
@@ -104,7 +104,14 @@ class Sweep:
         """Queue every trial and return (SweepError when Ray is missing or unreachable)."""
         self._futures = self.backend.submit(self.trials)
         for index, future in enumerate(self._futures):
-            future.add_done_callback(lambda f, i=index: self._ended.put((i, self._row_of(i, f))))
+            future.add_done_callback(lambda f, i=index: self._trial_ended(i, f))
+
+    def _trial_ended(self, index: int, future: Future) -> None:
+        try:
+            row = self._row_of(index, future)
+        except Exception as exc:  # never lose an end: the sweep would wait for it forever
+            row = self.trials[index].not_started(f"internal error: {type(exc).__name__}: {exc}", FAILED)
+        self._ended.put((index, row))
 
     def _row_of(self, index: int, future: Future) -> dict:
         """A finished future's row; a trial whose process was lost is read from its folder."""
