@@ -55,15 +55,18 @@ def test_moving_the_slider_replays_an_epoch_everywhere(qtbot, window):
     slider.setValue(0)
     assert session.replayed.epoch == 1
     first = session.snapshots.at(0).evaluation
+    window.views.setCurrentWidget(window.panels)  # hidden panels draw when they come on screen
     scatter = window.panels["predictionPlot"].scatter.getData()
     np.testing.assert_array_equal(scatter[1], first.predictions[: len(scatter[1])])  # the Training tab follows
     loss = window.panels["lossPlot"]
     assert loss.replay_line.isVisible() and loss.replay_line.value() == 1
+    window.views.setCurrentWidget(window.inside)
     assert window.inside.replay.label.text() == "epoch 1 of 4 (replay)"
     np.testing.assert_array_equal(
         window.inside.heatmaps.trace.layers[0].hidden, session.snapshots.at(0).trace.layers[0].hidden
     )
     slider.setValue(slider.maximum())
+    window.views.setCurrentWidget(window.panels)
     assert session.replayed is None and not loss.replay_line.isVisible()
 
 
@@ -118,3 +121,13 @@ def test_hovering_a_heatmap_reads_step_unit_and_value(qtbot, window):
     point = plot.vb.mapViewToScene(plot.vb.viewRect().center())
     text = heatmaps.describe_at(point)
     assert text.startswith("layer 1 · f  forget gate · step ") and " · unit " in text
+
+
+def test_reset_empties_the_inside_view(qtbot, window):
+    choose(window, "sine", epochs=1, samples=200)
+    train(qtbot, window)
+    show_inside(qtbot, window)
+    window.reset_button.click()
+    assert window.inside.heatmaps.trace is None
+    assert window.inside.heatmaps.columns[0][2][0][1].image is None
+    assert all(curve.getData()[0] is None for row in window.inside.flow_plot.curves for curve in row)

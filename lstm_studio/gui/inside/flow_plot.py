@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QPaintEvent
 
 from lstm_studio.gui.panels.base import LAYER_COLORS, LEGEND_BRUSH, TITLE_STYLE
 
@@ -16,6 +18,8 @@ EPOCHS_SHOWN = 8  # the shown epoch and the seven before it
 class GradientFlowPlot(pg.PlotWidget):
     """How far back in time the loss still reaches: where a curve falls towards the early steps,
     those steps barely learn (vanishing gradients); where it climbs, it explodes."""
+
+    painted = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -61,3 +65,8 @@ class GradientFlowPlot(pg.PlotWidget):
             self.curves.append(row)
         for curve in self.curves[0]:
             curve.setZValue(10)  # the shown epoch above the faded ones
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        """Paint, then tell (the worker waits while a frame is painted)."""
+        super().paintEvent(event)
+        self.painted.emit()

@@ -41,6 +41,7 @@ class Heatmaps(pg.GraphicsLayoutWidget):
         self.columns: list[tuple[pg.PlotItem, pg.PlotDataItem, list[tuple[pg.PlotItem, pg.ImageItem]]]] = []
         self.gate_bar = pg.ColorBarItem(values=(0, 1), colorMap=GATE_MAP, interactive=False, label="gates")
         self.state_bar = pg.ColorBarItem(values=(-1, 1), colorMap=STATE_MAP, interactive=False, label="c, h")
+        self._layout(1)  # built now, at start-up, not in the middle of the first run (the usual model has one layer)
 
     def _layout(self, layers: int) -> None:
         """One column per layer (a new model may have another number of layers)."""
@@ -98,6 +99,14 @@ class Heatmaps(pg.GraphicsLayoutWidget):
                 plot.setYRange(-0.5, H - 0.5, padding=0)
         self.gate_bar.setLevels((0.0, 1.0))
         self.state_bar.setLevels((-max(span, 1e-6), max(span, 1e-6)))
+
+    def blank(self) -> None:
+        """Nothing to show (no model): empty rows, no readout."""
+        self.trace = None
+        for _, curve, rows in self.columns:
+            curve.setData([], [])
+            for _, image in rows:
+                image.clear()
 
     def describe_at(self, pos: QPointF) -> str:
         """'layer 1 · f forget gate · step 7 · unit 12 · 0.93' for the point under the mouse, or ''."""

@@ -46,7 +46,9 @@ class InsideView(QWidget):
         self._build()
         self.job.done.connect(self._on_measured)
         self.job.failed.connect(lambda error: self.hover_label.setText(f"could not look inside: {error}"))
-        self.heatmaps.painted.connect(self.painted)
+        self._unpainted: set[QWidget] = set()  # drawn since the last paint: the view has painted when both have
+        self.heatmaps.painted.connect(lambda: self._on_part_painted(self.heatmaps))
+        self.flow_plot.painted.connect(lambda: self._on_part_painted(self.flow_plot))
         self.heatmaps.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     def _build(self) -> None:
@@ -119,8 +121,14 @@ class InsideView(QWidget):
         self._measure(snapshot.state if snapshot is not None else None, window, typed)
         return False
 
+    def _on_part_painted(self, part: QWidget) -> None:
+        self._unpainted.discard(part)
+        if not self._unpainted:
+            self.painted.emit()  # from this view: the panel area waits for it
+
     def _show(self, trace: Trace, flow: list | None) -> None:
         s = self.session
+        self._unpainted = {self.heatmaps, self.flow_plot}
         self.heatmaps.draw_trace(trace, self.order_check.isChecked())
         shown = s.replay if s.replay is not None else len(s.snapshots)
         flows = [snap.flow for snap in s.snapshots.items[: shown + 1]] if len(s.snapshots) else []
@@ -133,8 +141,8 @@ class InsideView(QWidget):
         """Measure in the background what no snapshot holds; drawn when it arrives."""
         s = self.session
         if s.model is None:
-            self.heatmaps.clear()
-            self.heatmaps.columns, self.heatmaps.trace = [], None
+            self.heatmaps.blank()
+            self.flow_plot.show_flows([])
             return
         config = s.model.config()
         state = state if state is not None else s.model.state_dict()  # a copy: training may go on meanwhile

@@ -109,7 +109,8 @@ class PanelArea(QWidget):
         now = time.monotonic()
         self._awaiting_paint.clear()
         self.gate.end_frame()  # a frame that was never painted (hidden window) holds nothing up
-        for panel in [*self.shown, *(view for view in self.views if view.isVisible())]:
+        on_screen = [panel for panel in [*self.shown, *self.views] if panel.isVisible()]  # others wait, dirty
+        for panel in on_screen:
             due = force or now - self._last_redraw.get(panel, 0.0) >= panel.period
             if due and panel.refresh():
                 self._last_redraw[panel] = now
