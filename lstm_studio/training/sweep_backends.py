@@ -15,9 +15,9 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_futures
 from contextlib import contextmanager
 
 from lstm_studio.training.trial import TrialSpec, run_trial
@@ -79,32 +79,35 @@ class LocalPool:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._executor: ProcessPoolExecutor | None = None
+        self._futures: list[Future] = []
 
     def submit(self, trials: Sequence[TrialSpec], function: Callable[[TrialSpec], dict] = run_trial) -> list[Future]:
         """Start the workers and queue every trial."""
         context = multiprocessing.get_context("spawn")
         with one_blas_thread_environment(), main_script_hidden():  # the workers start during the submits
             self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_setup)
-            return [self._executor.submit(function, trial) for trial in trials]
+            self._futures = [self._executor.submit(function, trial) for trial in trials]
+        return list(self._futures)
 
     def cancel(self) -> None:
         """Drop the queued trials, ask the running ones to stop (SIGTERM: they finish their batch and
-        record ``stopped``), kill any that has not ended after a grace period, and reap them all."""
+        record ``stopped``), kill the workers if one has not stopped after a grace period, and return
+        once every worker has exited and been reaped."""
         executor = self._executor
         if executor is None:
             return
-        processes = list(getattr(executor, "_processes", {}).values())  # the pool has no public handle
-        executor.shutdown(wait=False, cancel_futures=True)
+        for future in self._futures:
+            future.cancel()  # those still queued; a worker told to stop runs no further trial (trial.py)
+        processes = list((getattr(executor, "_processes", None) or {}).values())  # the pool has no public handle
         for process in processes:
-            if process.is_alive():
-                process.terminate()
-        deadline = time.monotonic() + GRACE_SECONDS
-        for process in processes:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
+            process.terminate()
+        _, late = wait_futures(self._futures, timeout=GRACE_SECONDS)
+        if late:
+            for process in processes:
                 process.kill()
-                process.join()
-        executor.shutdown(wait=True)
+        # Idle workers exit on the shutdown's sentinels, killed ones break the pool; either way its
+        # manager thread reaps them, and shutdown(wait=True) waits for that thread.
+        executor.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         """Wait for the workers to exit after the last trial."""
