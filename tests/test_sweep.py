@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lstm_studio.cli import main
-from lstm_studio.training import Experiment
+from lstm_studio.training import Experiment, sweep_backends
 from lstm_studio.training.run_format import read_history
 from lstm_studio.training.run_reader import read_run
 from lstm_studio.training.sweep import Sweep, TrialEnd, TrialEpoch
@@ -128,6 +128,20 @@ def test_cancel_stops_every_trial_and_leaves_no_process(runs_dir):
     for row in rows[:2]:
         info = read_run(row["run_dir"])
         assert info.status == "stopped" and len(read_history(info.folder)) >= 1 and info.weights_path is not None
+
+
+def test_a_trial_that_does_not_stop_in_time_is_killed_and_its_folder_marked_stopped(runs_dir, monkeypatch):
+    monkeypatch.setattr(sweep_backends, "GRACE_SECONDS", 0.0)  # no trial answers SIGTERM in no time
+    sweep = Sweep.plan(tiny(epochs=100_000), {"lr": [0.01, 0.02]}, runs_dir, workers=2)
+    sweep.start()
+    deadline = time.monotonic() + 60
+    while len({e.trial for e in sweep.poll() if isinstance(e, TrialEpoch)}) < 1 and time.monotonic() < deadline:
+        sweep.wait(0.05)
+    sweep.cancel()
+    assert multiprocessing.active_children() == []
+    rows = [row for row in sweep.results() if row["run_dir"]]
+    assert rows and all(row["status"] == "stopped" for row in rows)
+    assert all(read_run(row["run_dir"]).record["status"] == "stopped" for row in rows)  # on disk too
 
 
 def test_sigterm_cancels_a_command_line_sweep_and_no_worker_outlives_it(runs_dir):
