@@ -5,8 +5,10 @@
 Each trial trains the sine task with its defaults (1,000 windows, 32 units) for ``--epochs``
 epochs, about two seconds on one core; the four learning rates differ. The two worker counts are
 measured interleaved (1, 2, 1, 2, …) so that a slow spell of the machine hits both, each from
-``Sweep.start()`` to the last worker gone, process start-up included. Printed: every time, the
-medians and the speed-up (median on 1 worker / median on 2). Issue 12 asks for at least 1.6×.
+``Sweep.start()`` to the last worker gone, process start-up included. Printed: every time, then the
+speed-up (time on 1 worker / time on 2) of the fastest and of the median runs: on a shared machine
+the fastest run is the one least disturbed by other work (as ``timeit`` advises). Issue 12 asks for
+at least 1.6×.
 """
 
 from __future__ import annotations
@@ -51,8 +53,9 @@ def main() -> None:
         for workers in times:
             times[workers].append(timed_sweep(workers, args.epochs))
             print(f"  {workers} worker{'s' if workers > 1 else ' '}  {times[workers][-1]:6.2f} s", flush=True)
-    one, two = statistics.median(times[1]), statistics.median(times[2])
-    print(f"median: 1 worker {one:.2f} s, 2 workers {two:.2f} s; speed-up {one / two:.2f}x (target >= 1.6x)")
+    for name, pick in (("fastest", min), ("median", statistics.median)):
+        one, two = pick(times[1]), pick(times[2])
+        print(f"{name:>7}: 1 worker {one:.2f} s, 2 workers {two:.2f} s; speed-up {one / two:.2f}x (target >= 1.6x)")
 
 
 if __name__ == "__main__":

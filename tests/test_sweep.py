@@ -1,6 +1,7 @@
 """Sweeps (Contract 6): the grid, trials in worker processes with one BLAS thread each, failed
 trials beside completed ones, progress events, and cancelling that leaves no process behind."""
 
+import errno
 import json
 import multiprocessing
 import os
@@ -17,7 +18,7 @@ from lstm_studio.training import Experiment, sweep_backends
 from lstm_studio.training.run_format import read_history
 from lstm_studio.training.run_reader import read_run
 from lstm_studio.training.sweep import Sweep, TrialEnd, TrialEpoch
-from lstm_studio.training.trial import expand_grid, plan_trials
+from lstm_studio.training.trial import expand_grid, plan_trials, run_trial
 
 TINY = ["--task", "sine", "--samples", "100", "--hidden", "4"]
 
@@ -79,6 +80,19 @@ def test_a_sweep_prints_json_best_first_and_a_failed_trial_does_not_stop_the_oth
     lines = result.stderr.splitlines()
     assert lines[0] == f"3 trials on 2 worker processes; runs in {runs_dir}"
     assert [line[:5] for line in lines[1:]] == ["[1/3]", "[2/3]", "[3/3]"]  # a line per finished trial
+
+
+def test_a_full_disk_fails_the_trial_with_the_reason(runs_dir, monkeypatch):
+    real_replace = os.replace
+
+    def full(source, target):
+        if Path(target).exists():  # the first run.json and history.csv are written, nothing after
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", full)
+    row = run_trial(plan_trials(tiny(), {}, runs_dir)[0])  # in this process: the function every worker runs
+    assert row["status"] == "failed" and "No space left on device" in row["message"]
 
 
 def test_the_text_table_has_a_column_per_swept_setting(capsys, runs_dir):

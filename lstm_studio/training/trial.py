@@ -4,7 +4,6 @@ local worker process and in a Ray task, and the grid of settings a sweep expands
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import signal
@@ -92,9 +91,14 @@ def run_trial(spec: TrialSpec) -> dict:
             recorder.begin()
         except (RunStoreError, FileExistsError) as exc:
             return spec.not_started(str(exc), FAILED)
-        with contextlib.suppress(Exception), recorder:  # recorded as failed by the recorder; the sweep goes on
-            _train_into(recorder, spec.experiment, lambda: stop.is_set() or os.getppid() != parent)
-    return {**read_run(spec.run_dir).to_json(), "settings": spec.settings}
+        error = ""
+        try:
+            with recorder:  # which records an exception as the run's failure, where the disk still allows it
+                _train_into(recorder, spec.experiment, lambda: stop.is_set() or os.getppid() != parent)
+        except Exception as exc:  # the sweep goes on
+            error = str(exc) if isinstance(exc, RunStoreError) else f"internal error: {type(exc).__name__}: {exc}"
+    row = {**read_run(spec.run_dir).to_json(), "settings": spec.settings}
+    return {**row, "status": FAILED, "message": error} if error and row["status"] != FAILED else row
 
 
 def _train_into(recorder: RunRecorder, experiment: Experiment, should_stop: Callable[[], bool]) -> None:
