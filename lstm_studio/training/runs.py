@@ -7,17 +7,7 @@ The modules behind: ``run_format`` (the files), ``run_recorder``, ``run_reader``
 ``trial`` (one trial, the grid), ``sweep`` and ``sweep_backends`` (process pool, Ray).
 """
 
-from lstm_studio.training.run_format import (
-    HISTORY_FILE,
-    RUN_FILE,
-    RUNNING,
-    UNREADABLE,
-    WEIGHTS_FILE,
-    RunFileError,
-    RunHistory,
-    RunStoreError,
-    read_history,
-)
+from lstm_studio.training.run_format import RUNNING, UNREADABLE, RunFileError, RunHistory, RunStoreError
 from lstm_studio.training.run_reader import RunInfo, list_runs, read_run
 from lstm_studio.training.run_recorder import RunRecorder
 from lstm_studio.training.run_store import (
@@ -32,12 +22,9 @@ from lstm_studio.training.sweep_backends import SweepError
 from lstm_studio.training.trial import SWEPT, TrialSpec, expand_grid, run_trial
 
 __all__ = [
-    "HISTORY_FILE",
     "RUNNING",
-    "RUN_FILE",
     "SWEPT",
     "UNREADABLE",
-    "WEIGHTS_FILE",
     "RunFileError",
     "RunHistory",
     "RunInfo",
@@ -54,7 +41,6 @@ __all__ = [
     "expand_grid",
     "export_histories",
     "list_runs",
-    "read_history",
     "read_run",
     "rename_run",
     "resolve_runs_dir",
