@@ -13,12 +13,11 @@ EXPORTED = {WEIGHTS: "weights", ONNX: "ONNX model", SCRIPT: "NumPy prediction sc
 
 def export_other(session: Session, path: str | Path, fmt: str) -> Path:
     """Write the session's model as ONNX, or the NumPy script that runs any weights file."""
-    if session.running:
-        raise ExportError("wait until the run ends (or stop it) before exporting")
-    inputs = [session.data.series.path] if session.data is not None and session.data.series is not None else []
-    if fmt == SCRIPT:
-        return export_numpy_script(path, inputs=inputs)
-    predictor = session.predictor()
-    if predictor is None:
-        raise ExportError("nothing to export yet: train or load a model first")
-    return export_onnx(predictor, path, inputs=inputs)
+    if fmt == SCRIPT:  # serves any weights file: there need not be a model
+        if session.running:
+            raise ExportError("wait until the run ends (or stop it) before exporting")
+        return export_numpy_script(path, inputs=session.input_files())
+    problem = session.export_problem()
+    if problem:
+        raise ExportError(problem)
+    return export_onnx(session.predictor(), path, inputs=session.input_files())

@@ -32,17 +32,17 @@ from lstm_studio.gui.inside import InsideView
 from lstm_studio.gui.messages import metrics_text, run_end_message
 from lstm_studio.gui.panels import PANELS, PanelArea
 from lstm_studio.gui.runner import TrainingRunner
+from lstm_studio.gui.runs import RunsView
 from lstm_studio.gui.settings_form import SettingsForm
 from lstm_studio.gui.status import StatusPanel
 from lstm_studio.gui.try_it import TryItBox
-from lstm_studio.training import Dataset, Prediction, RunEnd, experiment_from_json, experiment_to_json, run_meta
+from lstm_studio.gui.window_settings import WindowSettings
+from lstm_studio.training import Dataset, Prediction, RunEnd
 from lstm_studio.training.saved import OpenedModel, open_with_data
 from lstm_studio.training.session import Outcome, Session, Update
 from lstm_studio.weights import WeightsError, save_weights
 
 LOAD_JOIN_MS = 10_000  # closing waits this long for a weights file being opened
-SETTINGS_KEY = "experiment"
-GEOMETRY_KEY = "geometry"
 
 
 class MainWindow(QMainWindow):
@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("LSTM Studio")
         self.settings = settings if settings is not None else QSettings()
+        self.remembered = WindowSettings(self.settings)
         self.session = Session()
         self.runner = TrainingRunner(self)
         self.loader = BackgroundJob(self)  # opens weights files off the GUI thread
@@ -86,6 +87,8 @@ class MainWindow(QMainWindow):
         self.views = QTabWidget(objectName="viewTabs")
         self.views.addTab(self.panels, "Training")
         self.views.addTab(self.inside, "Inside")
+        self.runs_view = RunsView(lambda: self.session.runs_dir, self.form.experiment)
+        self.views.addTab(self.runs_view, "Runs")
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -123,7 +126,11 @@ class MainWindow(QMainWindow):
         self.try_it.answered.connect(self._on_try_it_answered)
         self.try_it.input.textChanged.connect(self.inside.typed_changed)
         self.inside.replay.moved.connect(self._on_replay_moved)
-        self.views.currentChanged.connect(lambda: self.panels.redraw(force=True))
+        self.views.currentChanged.connect(lambda: self.panels.redraw(force=True))  # the Runs view reads on show
+        self.runner.recording.connect(lambda problem: self.show_message(problem, error=True))
+        self.runs_view.message.connect(self.show_message)
+        self.runs_view.open_requested.connect(lambda info: self.load_weights_file(info.weights_path))
+        self.runs_view.folder_chosen.connect(self._set_runs_dir)
 
     # ----- actions ---------------------------------------------------------------------------------
     def start_training(self) -> None:
@@ -159,15 +166,10 @@ class MainWindow(QMainWindow):
 
         Raises WeightsError when there is nothing valid to write, or ``path`` is the run's own CSV.
         """
-        s = self.session
-        if s.model is None or s.data is None or s.experiment is None:
-            raise WeightsError("nothing to export yet: train or load a model first")
-        if s.running:
-            raise WeightsError("wait until the run ends (or stop it) before exporting")
-        evaluation = s.outcome.evaluation if s.outcome is not None else None
-        inputs = [s.data.series.path] if s.data.series is not None else []
-        meta = run_meta(s.record_experiment(), s.data, evaluation, s.train_loss, saved_in=Path(path).parent)
-        return save_weights(path, s.model, meta, inputs=inputs)
+        problem, s = self.session.export_problem(), self.session
+        if problem:
+            raise WeightsError(problem)
+        return save_weights(path, s.model, s.weights_record(Path(path).parent), inputs=s.input_files())
 
     def load_weights_file(self, path: str | Path) -> bool:
         """Open a weights file in a worker thread; ``loadFinished`` says how it went. Its settings
@@ -204,16 +206,12 @@ class MainWindow(QMainWindow):
         self.panels.reset(s)  # the new axes are painted while the worker holds still
 
     def _on_progress(self, update: Update) -> None:
-        had_preview = self.session.preview is not None
         self.session.record(update)
         self.panels.feed(self.session, update)
         if update.epochs:
             self.status_panel.show_epoch(update.epochs[-1])
-        if update.state is not None:
-            if had_preview:
-                self.try_it.update_answer()
-            else:
-                self.try_it.set_predictor(self.session.predictor())
+        if update.state is not None:  # the latest epoch's weights: Try it answers with them
+            self.try_it.set_predictor(self.session.predictor())
 
     def _on_run_finished(self, result: RunEnd, outcome: Outcome | None) -> None:
         self.panels.stop()
@@ -221,6 +219,8 @@ class MainWindow(QMainWindow):
         self.session.finish(result, outcome)
         self._render(keep_status=True)
         self.show_message(*run_end_message(result))
+        if self.views.currentWidget() is self.runs_view:
+            self.runs_view.refresh()
         self.trainingFinished.emit()
         if self._close_when_finished:
             self.close()
@@ -277,8 +277,7 @@ class MainWindow(QMainWindow):
 
     def _on_try_it_answered(self, values: list[float], prediction: Prediction) -> None:
         if not self.session.task.is_classification:  # Try it answers only for a model, whose task is known
-            self.panels["sequencePlot"].show_tried(values, prediction.values[0])
-            self.panels.redraw(force=True)
+            self.panels.show_tried(values, prediction.values[0])
 
     def _on_replay_moved(self, position: int | None) -> None:
         self.session.replay_at(position)
@@ -320,20 +319,24 @@ class MainWindow(QMainWindow):
 
     # ----- settings and closing --------------------------------------------------------------------
     def _restore_settings(self) -> None:
-        text = self.settings.value(SETTINGS_KEY, "", type=str)
-        if text:
-            try:
-                self.form.set_experiment(experiment_from_json(text))
-            except Exception:  # a hand-edited or outdated settings file must never stop the app
-                self.form.restore_defaults()
-                self.show_message("saved settings were unreadable; using the defaults")
-        geometry = self.settings.value(GEOMETRY_KEY)
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        experiment, unreadable = self.remembered.experiment()
+        if experiment is not None:
+            self.form.set_experiment(experiment)
+        elif unreadable:
+            self.form.restore_defaults()
+            self.show_message("saved settings were unreadable; using the defaults")
+        self.session.runs_dir = self.remembered.runs_dir()
+        if self.remembered.geometry() is not None:
+            self.restoreGeometry(self.remembered.geometry())
         self._on_form_changed()
 
+    def _set_runs_dir(self, folder: Path) -> None:
+        self.session.runs_dir = folder
+        self.remembered.set_runs_dir(folder)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        """Stop and join a running training thread, remember the settings, then close."""
+        """Stop and join the training thread and any sweep, remember the settings, then close."""
+        self.runs_view.sweeper.cancel_and_wait()  # no trial process outlives the window
         if not self.runner.stop_and_wait() or not self.loader.wait(LOAD_JOIN_MS):
             # A batch, an evaluation or a file longer than the wait: close when it has ended.
             self._close_when_finished = True
@@ -341,7 +344,5 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.panels.stop()
-        self.settings.setValue(SETTINGS_KEY, experiment_to_json(self.form.experiment()))
-        self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
-        self.settings.sync()
+        self.remembered.save(self.form.experiment(), self.saveGeometry())
         super().closeEvent(event)

@@ -19,6 +19,7 @@ class TrainingRunner(QObject):
 
     prepared = Signal(object, object)  # a new model and its data, made in the worker thread
     progressed = Signal(object)  # session.Update
+    recording = Signal(str)  # why the run is not (or no longer) recorded
     finished = Signal(object, object)  # training.RunEnd, session.Outcome (None when the run failed early)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -42,6 +43,7 @@ class TrainingRunner(QObject):
         thread.started.connect(worker.run)
         worker.prepared.connect(self.prepared)
         worker.progressed.connect(self.progressed)
+        worker.recording.connect(self.recording)
         # quit() is thread-safe; a direct call still works while the GUI thread waits in stop_and_wait()
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._on_thread_finished)

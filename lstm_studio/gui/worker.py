@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from lstm_studio.training import CRASHED, FAILED, NO_DATA, BatchEnd, EpochEnd, RunEnd, train
+from lstm_studio.training.run_format import RunStoreError
+from lstm_studio.training.run_recorder import RunRecorder
 from lstm_studio.training.session import Job, Outcome, Update
 from lstm_studio.training.snapshots import Snapshot, take_snapshot
 
@@ -28,6 +31,7 @@ class TrainingWorker(QObject):
     has no parent (so ``moveToThread`` works)."""
 
     prepared = Signal(object, object)  # the new model and its data, before training starts
+    recording = Signal(str)  # why the run cannot be recorded in the runs directory ('' never emitted)
     progressed = Signal(object)  # session.Update
     finished = Signal(object, object)  # RunEnd and the model's Outcome, always last (a crash is a failed RunEnd)
 
@@ -41,6 +45,7 @@ class TrainingWorker(QObject):
         self._frame_done = threading.Event()  # cleared while the GUI thread draws a frame
         self._frame_done.set()
         self._pending, self._last_sent = Update(), 0.0
+        self.recorder: RunRecorder | None = None
         self.holding = threading.Event()  # set while the run waits at the pause gate
         self.batches_done = 0  # of this run, all sent to the GUI before the worker holds
         self.result: RunEnd | None = None  # set just before ``finished``, readable once the thread ended
@@ -86,7 +91,8 @@ class TrainingWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        """The thread's body: train, forward progress, always end with ``finished``."""
+        """The thread's body: train, forward progress, record the run, always end with ``finished``."""
+        self.recorder = self._open_record()
         try:
             if self.model is None:
                 try:
@@ -103,6 +109,26 @@ class TrainingWorker(QObject):
         except Exception as exc:  # a bug must not kill the thread silently: report it as a failed run
             self._finish(_failed(f"training stopped by an internal error: {exc}", CRASHED))
 
+    # ----- the run folder (Contract 6) ----------------------------------------------------------------
+    def _open_record(self) -> RunRecorder | None:
+        if self.job.runs_dir is None or self.job.record_as is None:
+            return None
+        try:
+            return RunRecorder.create(self.job.runs_dir, self.job.record_as)
+        except RunStoreError as exc:
+            self.recording.emit(f"this run is not recorded: {exc}")
+            return None
+
+    def _record(self, write: Callable[[RunRecorder], None]) -> None:
+        """Write to the run folder; a full disk ends the recording (said once), never the run."""
+        if self.recorder is None:
+            return
+        try:
+            write(self.recorder)
+        except RunStoreError as exc:
+            self.recorder = None
+            self.recording.emit(f"the run is no longer recorded: {exc}")
+
     def _train(self) -> RunEnd:
         """Run the trainer, sending what happened at most ``MAX_UPDATES_PER_SECOND`` times a second."""
         interval = 1.0 / MAX_UPDATES_PER_SECOND
@@ -111,6 +137,7 @@ class TrainingWorker(QObject):
                 self._pending.batches.append(event)
                 self.batches_done += 1
             elif isinstance(event, EpochEnd):
+                self._record(lambda recorder, e=event: recorder.epoch(e))
                 self._pending.epochs.append(event)
                 self._pending.state = self.model.state_dict()
                 if self.job.probe is not None:
@@ -134,6 +161,10 @@ class TrainingWorker(QObject):
         self._pending, self._last_sent = Update(), time.monotonic()
 
     def _finish(self, result: RunEnd, outcome: Outcome | None = None) -> None:
+        if self.model is not None and self.data is not None and result.failure not in (NO_DATA, CRASHED):
+            self._record(lambda recorder: recorder.finish(result, self.model, self.data))
+        else:
+            self._record(lambda recorder: recorder.fail(result.message, result.failure))
         self.result, self.outcome = result, outcome
         self.finished.emit(result, outcome)
 

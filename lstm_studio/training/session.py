@@ -10,13 +10,14 @@ it; the worker thread computes and the session only stores what it is handed (se
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from lstm_studio.core import LSTMModel
 from lstm_studio.training.csv_series import Series
 from lstm_studio.training.dataset import Dataset
-from lstm_studio.training.experiment import Experiment
+from lstm_studio.training.experiment import Experiment, run_meta
 from lstm_studio.training.forecast import forecast_beyond
 from lstm_studio.training.history import History
 from lstm_studio.training.metrics import Evaluation, baselines
@@ -38,6 +39,8 @@ class Job:
     series: Series | None = None
     probe: Probe | None = None  # what the inside view looks at: a snapshot per epoch when given
     first_epoch: int = 0  # where the run's epochs start on the model's epoch axis
+    record_as: Experiment | None = None  # the run's settings, for its run folder
+    runs_dir: Path | None = None  # where the run is recorded (None: not recorded)
 
 
 @dataclass
@@ -93,6 +96,7 @@ class Session:
         self.running = False
         self.planned_end = 0  # the epoch the current model's latest run was to reach
         self.probe = Probe()  # shared with the worker of a run
+        self.runs_dir: Path | None = None  # where every run is recorded (the window sets it)
         self._clear_model()
 
     # ----- what there is -------------------------------------------------------------------------
@@ -156,6 +160,21 @@ class Session:
         run (its learning rate, epochs, …), or those it was built or loaded with."""
         return self.trained_with or self.experiment
 
+    def export_problem(self) -> str:
+        """Why the model cannot be exported now ('' when it can)."""
+        if self.model is None or self.data is None or self.experiment is None:
+            return "nothing to export yet: train or load a model first"
+        return "wait until the run ends (or stop it) before exporting" if self.running else ""
+
+    def input_files(self) -> list[str]:
+        """The files the model was made from (its CSV): an export must never write over them."""
+        return [self.data.series.path] if self.data is not None and self.data.series is not None else []
+
+    def weights_record(self, saved_in: Path) -> dict:
+        """The meta of a weights file of the model, written in folder ``saved_in`` (Contract 2)."""
+        evaluation = self.outcome.evaluation if self.outcome is not None else None
+        return run_meta(self.record_experiment(), self.data, evaluation, self.train_loss, saved_in=saved_in)
+
     def metrics(self) -> dict[str, float | None]:
         """The figures of the weights the model holds: losses, the task's metric, baselines."""
         if self.outcome is None or self.outcome.evaluation is None:
@@ -184,6 +203,7 @@ class Session:
             self.forget()
             job = Job(experiment.train, experiment=experiment, series=series)
         job.probe, job.first_epoch, self.replay = self.probe, self.epochs_done, None
+        job.record_as, job.runs_dir = experiment, self.runs_dir
         self.runs.append(Run(experiment, self.epochs_done))
         self.running = True
         self.preview = None

@@ -92,6 +92,11 @@ class PanelArea(QWidget):
         for panel in [*self.panels, *self.views]:
             panel.feed(session, update)
 
+    def show_tried(self, values: list[float], predicted: float) -> None:
+        """Show a sequence typed into Try it and the model's answer, now."""
+        self["sequencePlot"].show_tried(values, predicted)
+        self.redraw(force=True)
+
     def start(self) -> None:
         """Repaint from the timer while a run is under way, each panel's start staggered."""
         now = time.monotonic()
