@@ -24,6 +24,7 @@ class ComparePlot(pg.PlotWidget):
         self.setBackground("w")
         self.showGrid(x=True, y=True, alpha=0.25)
         self.setLabel("bottom", "epoch")
+        self.getAxis("left").enableAutoSIPrefix(False)  # log ticks read 0.001, not "(x0.001)"
         self.legend = self.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
         self.curves: list[pg.PlotDataItem] = []
         self.show_runs([], [], [], metric=False, smoothing=0.0)
