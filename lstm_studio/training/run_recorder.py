@@ -136,11 +136,11 @@ class RunRecorder:
     def epoch(self, e: EpochEnd) -> None:
         """One finished epoch: a history row, and the best epoch so far in run.json."""
         self._rows.append(history_row(e, self._classification))
-        self._write_history()
+        self._write_history(sync=False)
         self.record.update(seconds=e.elapsed, epochs_run=e.epoch, best_epoch=e.best_epoch)
         if e.best_epoch == e.epoch:
             self.record["metrics"] = {"train_loss": e.train_loss, **e.evaluation.summary()}
-        self._write_record()
+        self._write_record(sync=False)
 
     def finish(self, end: RunEnd, model: LSTMModel, data: Dataset) -> None:
         """The run is over and ``model`` holds its best weights: write them and the final record."""
@@ -186,15 +186,16 @@ class RunRecorder:
     # ----- writing -------------------------------------------------------------------------------
     def _end(self, status: str, message: str, failure: str | None) -> None:
         self.record.update(status=status, message=message, failure=failure)
+        self._write_history()  # the last word of each, forced to the disk
         self._write_record()
 
-    def _write_history(self) -> None:
-        write_atomically(self.folder / HISTORY_FILE, csv_text(self._columns, self._rows))
+    def _write_history(self, sync: bool = True) -> None:
+        write_atomically(self.folder / HISTORY_FILE, csv_text(self._columns, self._rows), sync)
 
-    def _write_record(self) -> None:
+    def _write_record(self, sync: bool = True) -> None:
         """Write run.json, keeping a display name given meanwhile (a rename while it runs)."""
         with contextlib.suppress(RunFileError):
             on_disk = read_record(self.folder)
             if isinstance(on_disk.get("name"), str):
                 self.record["name"] = on_disk["name"]
-        write_record(self.folder, self.record)
+        write_record(self.folder, self.record, sync)
