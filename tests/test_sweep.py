@@ -144,6 +144,42 @@ def test_cancel_stops_every_trial_and_leaves_no_process(runs_dir):
         assert info.status == "stopped" and len(read_history(info.folder)) >= 1 and info.weights_path is not None
 
 
+def wait_for_epochs(sweep: Sweep, trials: set[int]) -> None:
+    started: set[int] = set()
+    deadline = time.monotonic() + 60
+    while not trials <= started and time.monotonic() < deadline:
+        sweep.wait(0.05)
+        started |= {e.trial for e in sweep.poll() if isinstance(e, TrialEpoch)}
+
+
+def test_cancel_with_an_idle_worker_leaves_no_process(runs_dir):
+    short = plan_trials(tiny(epochs=1), {"lr": [0.01]}, runs_dir)
+    sweep = Sweep([*short, *plan_trials(tiny(epochs=100_000), {"lr": [0.02]}, runs_dir)], workers=2)
+    sweep.start()
+    wait_for_epochs(sweep, {1})
+    sweep.wait(10)  # the short trial ends: its worker idles (SIGTERM must not kill it: the pool would break)
+    sweep.cancel()
+    assert multiprocessing.active_children() == []
+    assert [row["status"] for row in sorted(sweep.results(), key=lambda r: r["run_dir"])] == ["completed", "stopped"]
+
+
+def test_a_lost_worker_ends_the_sweep_and_leaves_no_process(runs_dir, monkeypatch):
+    monkeypatch.setattr(sweep_backends, "GRACE_SECONDS", 0.5)
+    sweep = Sweep.plan(tiny(epochs=100_000), {"lr": [0.01, 0.02]}, runs_dir, workers=2)
+    sweep.start()
+    wait_for_epochs(sweep, {0, 1})
+    os.kill(sweep_backends._workers(sweep.backend._executor)[0].pid, signal.SIGKILL)  # as the OOM killer would
+    deadline = time.monotonic() + 30
+    while not sweep.finished and time.monotonic() < deadline:
+        sweep.wait(0.05)
+        sweep.poll()
+    sweep.close()
+    assert multiprocessing.active_children() == []
+    rows = sweep.results()
+    assert [row["status"] for row in rows] == ["stopped", "stopped"]
+    assert all(read_run(row["run_dir"]).status == "stopped" for row in rows)
+
+
 def test_a_trial_that_does_not_stop_in_time_is_killed_and_its_folder_marked_stopped(runs_dir, monkeypatch):
     monkeypatch.setattr(sweep_backends, "GRACE_SECONDS", 0.0)  # no trial answers SIGTERM in no time
     sweep = Sweep.plan(tiny(epochs=100_000), {"lr": [0.01, 0.02]}, runs_dir, workers=2)

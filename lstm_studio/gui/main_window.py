@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         )
         self.panels.show_for(s.task)
         self.panels.reset(s)  # the new axes are painted while the worker holds still
+        self.panels.start()  # and from now on the per-epoch panels repaint in turns, not all at once
 
     def _on_progress(self, update: Update) -> None:
         self.session.record(update)

@@ -20,7 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from contextlib import contextmanager
 
-from lstm_studio.training.trial import TrialSpec, run_trial
+from lstm_studio.training.trial import TrialSpec, run_trial, stop_trials
 
 BLAS_THREADS = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                        "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}  # fmt: skip
@@ -68,9 +68,12 @@ def one_blas_thread_environment() -> Iterator[None]:
 
 
 def _worker_setup() -> None:
-    """In each worker: Ctrl-C in the terminal reaches the whole process group; only the sweep
-    (the parent) decides what it means, and tells the trials with SIGTERM."""
+    """In each worker: Ctrl-C in the terminal reaches the whole process group; only the sweep (the
+    parent) decides what it means, and tells the workers with SIGTERM, which stops the trial under
+    way after its batch and any later one before it starts. An idle worker does not die of it (the
+    pool would break); it leaves on the pool's shutdown."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, stop_trials)
 
 
 class LocalPool:
@@ -98,21 +101,39 @@ class LocalPool:
             return
         for future in self._futures:
             future.cancel()  # those still queued; a worker told to stop runs no further trial (trial.py)
-        processes = list((getattr(executor, "_processes", None) or {}).values())  # the pool has no public handle
-        for process in processes:
+        for process in _workers(executor):
             process.terminate()
         _, late = wait_futures(self._futures, timeout=GRACE_SECONDS)
-        if late:
-            for process in processes:
-                process.kill()
-        # Idle workers exit on the shutdown's sentinels, killed ones break the pool; either way its
-        # manager thread reaps them, and shutdown(wait=True) waits for that thread.
-        executor.shutdown(wait=True, cancel_futures=True)
+        self._reap(patience=0.0 if late else GRACE_SECONDS)
 
     def close(self) -> None:
-        """Wait for the workers to exit after the last trial."""
+        """Wait for the last trial, then for every worker to exit."""
         if self._executor is not None:
-            self._executor.shutdown(wait=True)
+            wait_futures(self._futures)
+            self._reap(patience=GRACE_SECONDS)
+
+    def _reap(self, patience: float) -> None:
+        """Shut the pool down and return once every worker has exited and been reaped. Workers leave
+        on the shutdown's sentinels; a pool that broke (a worker died) sends none on Python 3.12+ and
+        waits for the others forever, so after ``patience`` seconds whatever is left is killed."""
+        executor = self._executor
+        processes = _workers(executor)
+        manager = getattr(executor, "_executor_manager_thread", None)  # it reaps the workers
+        executor.shutdown(wait=False, cancel_futures=True)
+        if manager is not None:
+            manager.join(patience)
+        if manager is None or manager.is_alive():
+            for process in processes:
+                process.kill()  # nothing for a process already reaped
+        if manager is not None:
+            manager.join()
+        for process in processes:
+            process.join()
+
+
+def _workers(executor: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
+    """The pool's worker processes (it has no public handle on them)."""
+    return list((getattr(executor, "_processes", None) or {}).values())
 
 
 class RayPool:

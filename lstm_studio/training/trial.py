@@ -115,6 +115,11 @@ def _train_into(recorder: RunRecorder, experiment: Experiment, should_stop: Call
     recorder.finish(event, model, data)
 
 
+def stop_trials(_signum: int = 0, _frame: object = None) -> None:
+    """Stop the trial under way in this process after its batch, and start no later one (a signal handler)."""
+    _terminated.set()
+
+
 @contextmanager
 def _stop_requests() -> Iterator[threading.Event]:
     """The event SIGTERM sets while the block runs (in the main thread; elsewhere, as in a Ray
@@ -122,7 +127,7 @@ def _stop_requests() -> Iterator[threading.Event]:
     if threading.current_thread() is not threading.main_thread():
         yield threading.Event()
         return
-    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: _terminated.set())
+    previous = signal.signal(signal.SIGTERM, stop_trials)
     try:
         yield _terminated
     finally:
