@@ -558,3 +558,26 @@ def test_without_onnx_the_export_dialog_says_what_to_install(window, monkeypatch
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: offered.append(a[3]) or ("", ""))
     assert dialogs.ask_export_path(window) is None
     assert "ONNX model, for onnxruntime and other runtimes — ONNX export needs the onnx package" in offered[0]
+
+
+def test_snapshots_take_a_bounded_share_of_a_run(monkeypatch):
+    import time as clock
+
+    from lstm_studio.gui import worker as worker_module
+    from lstm_studio.gui.worker import Job, TrainingWorker
+    from lstm_studio.training import Experiment
+    from lstm_studio.training.snapshots import Probe
+
+    real = worker_module.take_snapshot
+
+    def slow_snapshot(*args):
+        clock.sleep(0.05)  # far more than the epochs of this run take
+        return real(*args)
+
+    monkeypatch.setattr(worker_module, "take_snapshot", slow_snapshot)
+    experiment = Experiment.for_task("sine").with_changes(n_samples=100, epochs=20)
+    worker = TrainingWorker(Job(experiment.train, experiment=experiment, probe=Probe()))
+    taken = []
+    worker.progressed.connect(lambda update: taken.extend(s.epoch for s in update.snapshots))
+    worker.run()
+    assert taken[0] == 1 and taken[-1] == 20 and len(taken) < 20  # the first and last, and what the budget allows

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -157,10 +158,24 @@ def test_cancel_with_an_idle_worker_leaves_no_process(runs_dir):
     sweep = Sweep([*short, *plan_trials(tiny(epochs=100_000), {"lr": [0.02]}, runs_dir)], workers=2)
     sweep.start()
     wait_for_epochs(sweep, {1})
-    sweep.wait(10)  # the short trial ends: its worker idles (SIGTERM must not kill it: the pool would break)
+    deadline = time.monotonic() + 60
+    while not any(row["status"] == "completed" for row in sweep.results()) and time.monotonic() < deadline:
+        sweep.wait(0.05)  # until the short trial ends: its worker idles, and the cancel must not break the pool
     sweep.cancel()
     assert multiprocessing.active_children() == []
     assert [row["status"] for row in sorted(sweep.results(), key=lambda r: r["run_dir"])] == ["completed", "stopped"]
+
+
+@pytest.mark.parametrize("after", [0.0, 0.6])
+def test_cancelling_while_the_workers_are_still_starting_returns_and_leaves_no_process(runs_dir, after):
+    sweep = Sweep.plan(tiny(epochs=100_000), {"lr": [0.01, 0.02, 0.03]}, runs_dir, workers=2)
+    sweep.start()
+    time.sleep(after)
+    cancelling = threading.Thread(target=sweep.cancel, daemon=True)
+    cancelling.start()  # while the workers import NumPy, or one has begun a trial
+    cancelling.join(60)
+    assert not cancelling.is_alive() and multiprocessing.active_children() == []
+    assert {row["status"] for row in sweep.results()} == {"stopped"}
 
 
 def test_a_lost_worker_ends_the_sweep_and_leaves_no_process(runs_dir, monkeypatch):
@@ -181,7 +196,7 @@ def test_a_lost_worker_ends_the_sweep_and_leaves_no_process(runs_dir, monkeypatc
 
 
 def test_a_trial_that_does_not_stop_in_time_is_killed_and_its_folder_marked_stopped(runs_dir, monkeypatch):
-    monkeypatch.setattr(sweep_backends, "GRACE_SECONDS", 0.0)  # no trial answers SIGTERM in no time
+    monkeypatch.setattr(sweep_backends, "GRACE_SECONDS", 0.0)  # no trial answers the stop in no time
     sweep = Sweep.plan(tiny(epochs=100_000), {"lr": [0.01, 0.02]}, runs_dir, workers=2)
     sweep.start()
     deadline = time.monotonic() + 60

@@ -23,6 +23,7 @@ from lstm_studio.training.snapshots import Snapshot, take_snapshot
 MAX_UPDATES_PER_SECOND = 15
 PAUSE_POLL_SECONDS = 0.05
 MAX_FRAME_HOLD_SECONDS = 0.05  # never wait longer for a frame that may not be painted at all
+SNAPSHOT_SHARE = 0.04  # of a run's time the inside view's snapshots may take (the rest trains)
 
 
 class TrainingWorker(QObject):
@@ -46,6 +47,7 @@ class TrainingWorker(QObject):
         self._frame_done.set()
         self._pending, self._last_sent = Update(), 0.0
         self.recorder: RunRecorder | None = None
+        self._snapshot_seconds = 0.0
         self.holding = threading.Event()  # set while the run waits at the pause gate
         self.batches_done = 0  # of this run, all sent to the GUI before the worker holds
         self.result: RunEnd | None = None  # set just before ``finished``, readable once the thread ended
@@ -140,7 +142,7 @@ class TrainingWorker(QObject):
                 self._record(lambda recorder, e=event: recorder.epoch(e))
                 self._pending.epochs.append(event)
                 self._pending.state = self.model.state_dict()
-                if self.job.probe is not None:
+                if self.job.probe is not None and self._snapshot_due(event):
                     self._pending.snapshots.append(self._snapshot(event))
             else:
                 self._flush()
@@ -149,10 +151,18 @@ class TrainingWorker(QObject):
                 self._flush()
         raise RuntimeError("the trainer ended without a RunEnd")
 
+    def _snapshot_due(self, epoch: EpochEnd) -> bool:
+        """Whether to snapshot this epoch: the first and last always, the others while snapshots have
+        taken at most ``SNAPSHOT_SHARE`` of the run's time (tiny epochs are then snapshotted less often)."""
+        return epoch.epoch in (1, epoch.epochs) or self._snapshot_seconds <= SNAPSHOT_SHARE * epoch.elapsed
+
     def _snapshot(self, epoch: EpochEnd) -> Snapshot:
         """What the inside view keeps of this epoch (the weights are the copy just sent)."""
+        started = time.perf_counter()
         at = self.job.first_epoch + epoch.epoch
-        return take_snapshot(self.model, self.data, self.job.probe, at, epoch.evaluation, self._pending.state)
+        snapshot = take_snapshot(self.model, self.data, self.job.probe, at, epoch.evaluation, self._pending.state)
+        self._snapshot_seconds += time.perf_counter() - started
+        return snapshot
 
     def _flush(self) -> None:
         """Send what happened since the last update, if anything did."""

@@ -20,7 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from contextlib import contextmanager
 
-from lstm_studio.training.trial import TrialSpec, run_trial, stop_trials
+from lstm_studio.training.trial import TrialSpec, run_trial, stop_trials, watch_sweep_stop
 
 BLAS_THREADS = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                        "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}  # fmt: skip
@@ -67,13 +67,14 @@ def one_blas_thread_environment() -> Iterator[None]:
                     os.environ[name] = value
 
 
-def _worker_setup() -> None:
-    """In each worker: Ctrl-C in the terminal reaches the whole process group; only the sweep (the
-    parent) decides what it means, and tells the workers with SIGTERM, which stops the trial under
-    way after its batch and any later one before it starts. An idle worker does not die of it (the
-    pool would break); it leaves on the pool's shutdown."""
+def _worker_setup(stop: object) -> None:
+    """In each worker: trials watch the sweep's ``stop`` event, which is how the sweep cancels them.
+    Ctrl-C in the terminal reaches the whole process group; only the sweep (the parent) decides what
+    it means, so workers ignore it. A SIGTERM from outside (a scheduler, ``timeout``) stops the trial
+    under way after its batch and any later one before it starts."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, stop_trials)
+    watch_sweep_stop(stop)
 
 
 class LocalPool:
@@ -83,26 +84,29 @@ class LocalPool:
         self.workers = workers
         self._executor: ProcessPoolExecutor | None = None
         self._futures: list[Future] = []
+        self._stop: object | None = None
+        self._reaped = threading.Lock()
 
     def submit(self, trials: Sequence[TrialSpec], function: Callable[[TrialSpec], dict] = run_trial) -> list[Future]:
         """Start the workers and queue every trial."""
         context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
         with one_blas_thread_environment(), main_script_hidden():  # the workers start during the submits
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_setup)
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_worker_setup, initargs=(self._stop,)
+            )
             self._futures = [self._executor.submit(function, trial) for trial in trials]
         return list(self._futures)
 
     def cancel(self) -> None:
-        """Drop the queued trials, ask the running ones to stop (SIGTERM: they finish their batch and
-        record ``stopped``), kill the workers if one has not stopped after a grace period, and return
-        once every worker has exited and been reaped."""
-        executor = self._executor
-        if executor is None:
+        """Drop the queued trials, ask the running ones to stop (they finish their batch and record
+        ``stopped``), kill the workers if one has not stopped after a grace period, and return once
+        every worker has exited and been reaped."""
+        if self._executor is None:
             return
+        self._stop.set()
         for future in self._futures:
             future.cancel()  # those still queued; a worker told to stop runs no further trial (trial.py)
-        for process in _workers(executor):
-            process.terminate()
         _, late = wait_futures(self._futures, timeout=GRACE_SECONDS)
         self._reap(patience=0.0 if late else GRACE_SECONDS)
 
@@ -114,21 +118,26 @@ class LocalPool:
 
     def _reap(self, patience: float) -> None:
         """Shut the pool down and return once every worker has exited and been reaped. Workers leave
-        on the shutdown's sentinels; a pool that broke (a worker died) sends none on Python 3.12+ and
-        waits for the others forever, so after ``patience`` seconds whatever is left is killed."""
-        executor = self._executor
-        processes = _workers(executor)
-        manager = getattr(executor, "_executor_manager_thread", None)  # it reaps the workers
-        executor.shutdown(wait=False, cancel_futures=True)
-        if manager is not None:
-            manager.join(patience)
-        if manager is None or manager.is_alive():
+        on the shutdown's sentinels; if they have not after ``patience`` seconds (a worker stuck, or a
+        pool that broke: it waits for its workers to exit, holding the lock that shutdown needs),
+        whatever is left is killed. Safe to call from two threads: the second returns when all is reaped."""
+        with self._reaped:
+            executor = self._executor
+            if executor is None:
+                return
+            processes = _workers(executor)
+            shutting = threading.Thread(
+                target=executor.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True
+            )
+            shutting.start()
+            shutting.join(patience)
+            if shutting.is_alive():
+                for process in {*processes, *_workers(executor)}:
+                    process.kill()  # nothing for a process already reaped
+                shutting.join()
             for process in processes:
-                process.kill()  # nothing for a process already reaped
-        if manager is not None:
-            manager.join()
-        for process in processes:
-            process.join()
+                process.join()
+            self._executor = None
 
 
 def _workers(executor: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:

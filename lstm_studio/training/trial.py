@@ -24,6 +24,7 @@ SWEPT = ("lr", "hidden_sizes", "batch_size", "seq_len")  # the settings a sweep 
 # Set by SIGTERM during a trial, and never cleared: a worker told to stop starts no further trial
 # (a process pool hands a worker the next queued trial before the parent can take it back).
 _terminated = threading.Event()
+_sweep_stopped = None  # in a worker of a local pool: the sweep's shared event, set when it is cancelled
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,11 @@ def run_trial(spec: TrialSpec) -> dict:
     for a run that fails: the row says ``failed`` and why. SIGTERM, or its parent process going
     away, stops it after the current batch, its folder marked ``stopped``."""
     parent = os.getppid()
-    if _terminated.is_set():
+
+    def should_stop() -> bool:
+        return stop.is_set() or _told_to_stop() or os.getppid() != parent
+
+    if _told_to_stop():
         return spec.not_started("cancelled before it started")
     with _stop_requests() as stop:
         recorder = RunRecorder(Path(spec.run_dir), spec.experiment, spec.settings, spec.name)
@@ -94,7 +99,7 @@ def run_trial(spec: TrialSpec) -> dict:
         error = ""
         try:
             with recorder:  # which records an exception as the run's failure, where the disk still allows it
-                _train_into(recorder, spec.experiment, lambda: stop.is_set() or os.getppid() != parent)
+                _train_into(recorder, spec.experiment, should_stop)
         except Exception as exc:  # the sweep goes on
             error = str(exc) if isinstance(exc, RunStoreError) else f"internal error: {type(exc).__name__}: {exc}"
     row = {**read_run(spec.run_dir).to_json(), "settings": spec.settings}
@@ -113,6 +118,18 @@ def _train_into(recorder: RunRecorder, experiment: Experiment, should_stop: Call
             recorder.epoch(event)
     assert isinstance(event, RunEnd)
     recorder.finish(event, model, data)
+
+
+def watch_sweep_stop(event: object) -> None:
+    """In a worker process: once the sweep sets ``event`` (a ``multiprocessing`` event), the trial under
+    way stops after its batch and no later one starts. An event, not a signal: a signal reaching a
+    worker that is still starting kills it, and the pool breaks."""
+    global _sweep_stopped
+    _sweep_stopped = event
+
+
+def _told_to_stop() -> bool:
+    return _terminated.is_set() or (_sweep_stopped is not None and _sweep_stopped.is_set())
 
 
 def stop_trials(_signum: int = 0, _frame: object = None) -> None:

@@ -54,8 +54,8 @@ class SweepRunner(QObject):
         events = self.sweep.poll()
         if events:
             self.progressed.emit(events)
-        done = self.sweep.finished or (self._cancelling is not None and not self._cancelling.is_alive())
-        if done:
+        cancelling = self._cancelling  # which reaps the workers: the sweep ends when it is done, not before
+        if (not cancelling.is_alive()) if cancelling is not None else self.sweep.finished:
             self._end()
 
     def _end(self) -> None:
