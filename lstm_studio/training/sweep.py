@@ -183,12 +183,23 @@ class Sweep:
         killed after a grace period); returns when no worker is left, every folder ``stopped``."""
         self.cancelled = True
         self.backend.cancel()
-        for trial in self.trials:
-            _mark_stopped(Path(trial.run_dir), CANCELLED)
+        self._settle(CANCELLED)
 
     def close(self) -> None:
         """Release the workers after the last trial (or a local Ray instance)."""
         self.backend.close()
+        self._settle("its process was lost")
+
+    def _settle(self, message: str) -> None:
+        """Once no process of the sweep is left, no folder or row may still say ``running``: a trial
+        whose worker died may have rewritten its record after the pool reported it lost."""
+        for trial in self.trials:
+            _mark_stopped(Path(trial.run_dir), message)
+        self.poll()
+        with self._lock:
+            for index, row in self._results.items():
+                if row.get("status") == RUNNING and row.get("run_dir"):
+                    self._results[index] = self._row_so_far(index)
 
     def results(self) -> list[dict]:
         """One row per trial, best validation loss first: ended trials as they ended, the others
