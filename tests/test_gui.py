@@ -363,12 +363,12 @@ def test_sunspots_task_shows_its_data_and_settings_come_back(qtbot, settings_pat
     first = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
     qtbot.addWidget(first)
     open_csv(first, monkeypatch, csv_file(tmp_path))
-    first.form.difference_check.setChecked(True)
+    first.form.difference_combo.setCurrentText("on")
     first.close()
     second = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
     qtbot.addWidget(second)
     experiment = second.form.experiment()
-    assert experiment.task == "csv" and experiment.column == "level" and experiment.difference
+    assert experiment.task == "csv" and experiment.column == "level" and experiment.difference == "on"
     second.form.task_combo.setCurrentIndex(second.form.task_combo.findData("sunspots"))
     assert not second.form.source_editor.isVisibleTo(second)
     assert len(second.form.preview.curve.getData()[1]) == 309

@@ -124,8 +124,8 @@ def test_predictions_come_back_in_raw_units(tmp_path):
 def test_differencing_follows_a_trend_out_of_the_training_range(tmp_path):
     rng = np.random.default_rng(1)
     values = 3.0 * np.arange(150) + rng.normal(0, 1.0, 150)  # validation lies above all training values
-    plain = run(csv_experiment(series_file(tmp_path, values), "value", seq_len=8, epochs=40))
-    diffed = run(csv_experiment(series_file(tmp_path, values), "value", seq_len=8, epochs=40, difference=True))
+    plain = run(csv_experiment(series_file(tmp_path, values), "value", seq_len=8, epochs=40, difference="off"))
+    diffed = run(csv_experiment(series_file(tmp_path, values), "value", seq_len=8, epochs=40, difference="on"))
     data = diffed[1]
     assert data.normalizer.difference and data.x_train.shape[1] == 7  # the changes between 8 values
     assert diffed[2].evaluation.rmse < baselines(data)["persistence_rmse"]

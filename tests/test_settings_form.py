@@ -4,15 +4,15 @@ import os
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QAbstractSpinBox, QCheckBox, QComboBox, QGroupBox, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QGroupBox, QWidget
 
-from lstm_studio.gui.form_fields import FIELDS, GROUPS, Check, Choice, Layers, experiment_value
+from lstm_studio.gui.form_fields import FIELDS, GROUPS, Choice, Layers, experiment_value
 from lstm_studio.gui.settings_form import SettingsForm
 from lstm_studio.training import TASKS, Experiment, Series
 
 # A value for every field, each different from every task's default and valid for every task.
 CHANGED = {
-    "seq_len": 13, "n_samples": 777, "noise": 0.35, "horizon": 3, "difference": True,
+    "seq_len": 13, "n_samples": 777, "noise": 0.35, "horizon": 3, "difference": "on",
     "hidden_sizes": (16, 8), "dtype": "float32", "lr": 0.002, "batch_size": 24, "epochs": 7,
     "clip": 2.5, "val_split": 0.3, "patience": 4, "seed": 42,
 }  # fmt: skip
@@ -22,7 +22,7 @@ SHOWN_ONLY_FOR = {
     "samples_spin": {"next-number", "pattern", "sine"},
     "noise_spin": {"next-number", "pattern", "sine"},
     "horizon_spin": {"sunspots", "csv"},
-    "difference_check": {"sunspots", "csv"},
+    "difference_combo": {"sunspots", "csv"},
     "preview": {"sunspots", "csv"},
     "source_editor": {"csv"},
 }
@@ -55,10 +55,8 @@ def choose_task(form, name):
 
 
 def edit(widget, field):
-    """Change ``widget`` as a person would: one arrow step, a click, another choice, one more layer."""
-    if isinstance(field.kind, Check):
-        widget.click()
-    elif isinstance(field.kind, Choice):
+    """Change ``widget`` as a person would: one arrow step, another choice, one more layer."""
+    if isinstance(field.kind, Choice):
         widget.setCurrentIndex((widget.currentIndex() + 1) % widget.count())
     elif isinstance(field.kind, Layers):
         widget.add_button.click()
@@ -94,7 +92,7 @@ def test_every_declared_field_has_its_widget_label_and_box(form):
 
 def test_contract_widgets_keep_their_names_types_and_ranges(form):
     assert isinstance(form.findChild(QComboBox, "taskCombo"), QComboBox)
-    assert isinstance(form.findChild(QCheckBox, "differenceCheck"), QCheckBox)
+    assert form.findChild(QComboBox, "differenceCombo").currentText() == "auto"
     for name, low, high in (("epochsSpin", 1, 10_000), ("learningRateSpin", 1e-5, 1.0), ("seedSpin", 0, 2**31 - 1)):
         spin = form.findChild(QAbstractSpinBox, name)
         assert (spin.minimum(), spin.maximum()) == pytest.approx((low, high)), name

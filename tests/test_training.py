@@ -278,7 +278,7 @@ def test_stopping_before_the_first_epoch_ends_restores_the_starting_weights():
      ("training", {"speed": 1}, "unknown field meta.training.speed"),
      ("task_settings", {"n_samples": 10**9}, "samples must be at most 1,000,000"),
      ("task_settings", {"seq_len": 10**6}, "sequence length must lie between 2 and 10,000"),
-     ("series", {"difference": "false"}, "meta.series.difference must be true or false, got 'false'"),
+     ("series", {"difference": "false"}, "meta.series.difference must be auto, on, off or a boolean, got 'false'"),
      ("series", {"horizon": 0}, "meta.series.horizon must be between 1 and 1000, got 0")],
 )  # fmt: skip
 def test_a_tampered_experiment_record_is_refused_by_name(field, value, message):

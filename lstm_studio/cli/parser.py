@@ -10,6 +10,7 @@ from typing import NoReturn
 from lstm_studio.cli.errors import PROG, UsageError
 from lstm_studio.cli.export_command import add_export_parser
 from lstm_studio.training import TASKS
+from lstm_studio.training.trend import DIFFERENCE_MODES
 
 # argparse takes "-1e-3" for an option: its own pattern knows only -1 and -1.5
 NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
@@ -56,9 +57,13 @@ def add_experiment_options(p: argparse.ArgumentParser, several: bool = False) ->
     p.add_argument("--horizon", type=int, help="values to predict after each window (series tasks, default 1)")
     p.add_argument(
         "--difference",
-        action=argparse.BooleanOptionalAction,
-        help="learn the changes between values, for series with a trend (series tasks)",
+        nargs="?",
+        const="on",
+        choices=DIFFERENCE_MODES,
+        help="learn the changes between values (series tasks): auto (default) when the training part has a "
+        "trend, on (the same as --difference alone) or off",
     )
+    p.add_argument("--no-difference", dest="difference", action="store_const", const="off", help=argparse.SUPPRESS)
     p.add_argument("--hidden", type=layer_sizes, metavar="32,32", help="LSTM layer sizes, bottom first", **many)
     p.add_argument("--lr", type=number, help="Adam learning rate", **many)
     p.add_argument("--epochs", type=int, help="passes over the training data")

@@ -89,6 +89,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             data = experiment.make_dataset()
         except ValueError as exc:  # CsvError, or a series too short for its windows
             raise CommandError(str(exc)) from None
+        if data.series is not None:
+            print(f"{PROG}: {experiment.difference_reason(data)}", file=sys.stderr)
         model = experiment.make_model()
         try:
             recorder = RunRecorder.create(runs_dir, experiment) if runs_dir else None
@@ -115,6 +117,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "best_epoch": event.best_epoch,
         "metrics": {"train_loss": event.train_loss, **event.evaluation.summary()},
         "examples": _examples(experiment, Predictor.for_data(model, data)),
+        **({"trend": experiment.difference_reason(data)} if data.series is not None else {}),
         "out": args.out,
     }
     if recorder is not None:

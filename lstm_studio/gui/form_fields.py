@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from PySide6.QtCore import SignalInstance
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox, QWidget
 
 from lstm_studio.gui.widgets import LayerSizesEditor, LogSpinBox
 from lstm_studio.training import CSV_TASK, Experiment, Task
@@ -115,22 +115,6 @@ class LogSpin(WidgetKind):
 
 
 @dataclass(frozen=True)
-class Check(WidgetKind):
-    """A yes/no setting: a check box saying ``text``."""
-
-    text: str
-    getter: ClassVar[str] = "isChecked"
-    setter: ClassVar[str] = "setChecked"
-    notifier: ClassVar[str] = "toggled"
-
-    def make(self, name: str, tip: str) -> QCheckBox:
-        """A check box with its text beside it."""
-        box = QCheckBox(self.text, objectName=name)
-        box.setToolTip(tip)
-        return box
-
-
-@dataclass(frozen=True)
 class Choice(WidgetKind):
     """One of a few words, shown as they are stored."""
 
@@ -195,9 +179,10 @@ FIELDS: tuple[Field, ...] = (
           "standard deviation of noise added to inputs", shown=noisy_tasks),
     Field("horizon", TASK_GROUP, "Horizon", Spin(1, 50), "horizonSpin", "horizon_spin",
           "values predicted after each window", shown=series_tasks, after_source=True),
-    Field("difference", TASK_GROUP, "Differencing", Check("learn the changes between values"), "differenceCheck",
-          "difference_check",
-          "for series with a trend: the network predicts the next change, which is added to the last value",
+    Field("difference", TASK_GROUP, "Differencing", Choice(("auto", "on", "off")), "differenceCombo",
+          "difference_combo",
+          "on: the network predicts the next change, which is added to the last value (for series with a trend); "
+          "auto: on when a straight line explains half the training part's variance",
           shown=series_tasks, after_source=True),
     Field("hidden_sizes", MODEL_GROUP, "LSTM layers", Layers(), "layerSizesEditor", "layers_editor"),
     Field("dtype", MODEL_GROUP, "Precision", Choice(("float32", "float64")), "dtypeCombo", "dtype_combo",

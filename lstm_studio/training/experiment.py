@@ -10,13 +10,21 @@ from lstm_studio.core import DTYPES, LSTMModel
 from lstm_studio.core.model import parameter_shapes
 from lstm_studio.training import limits
 from lstm_studio.training.csv_series import Series, read_series
-from lstm_studio.training.dataset import Dataset, check_val_split, make_dataset, make_series_dataset, split_sizes
+from lstm_studio.training.dataset import (
+    Dataset,
+    check_val_split,
+    make_dataset,
+    make_series_dataset,
+    series_window_counts,
+    split_sizes,
+)
 from lstm_studio.training.metrics import Evaluation
 from lstm_studio.training.normalization import Normalizer
-from lstm_studio.training.records import read_bool, read_float, read_int, read_object, read_str
+from lstm_studio.training.records import read_float, read_int, read_object, read_str
 from lstm_studio.training.sources import file_sha256, portable_path, recorded_path
 from lstm_studio.training.tasks import TASKS, Task, TaskSettings, get_task
 from lstm_studio.training.trainer import TrainConfig
+from lstm_studio.training.trend import DIFFERENCE_MODES, TrendDecision, decide, recorded_mode
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,7 @@ class Experiment:
     column: str = ""
     time_column: str = ""
     horizon: int = 1  # values predicted after each window
-    difference: bool = False  # learn the changes between values, for series with a trend
+    difference: str = "auto"  # learn the changes between values: auto (a trend in the training part), on, off
 
     @classmethod
     def for_task(cls, name: str) -> Experiment:
@@ -88,6 +96,8 @@ class Experiment:
             if not 1 <= self.horizon <= limits.MAX_HORIZON:
                 raise ValueError(f"horizon must lie between 1 and {limits.MAX_HORIZON:,}, got {self.horizon:,}")
             check_val_split(self.val_split)  # the windows, and so the split, are known once the file is read
+            if self.difference not in DIFFERENCE_MODES:
+                raise ValueError(f"difference must be one of {', '.join(DIFFERENCE_MODES)}, got {self.difference!r}")
         else:
             split_sizes(self.settings.n_samples, self.val_split)
         self.train.validate()
@@ -145,11 +155,27 @@ class Experiment:
             series = series if series is not None else self.read_series()
             n_windows = len(series.values) - self.settings.seq_len - self.horizon + 1
             self.check_size(max(n_windows, 0))
+            difference = normalizer.difference if normalizer else self.trend_decision(series).difference
             data = make_series_dataset(
-                task, self.settings, series, self.horizon, self.val_split, self.difference, normalizer
+                task, self.settings, series, self.horizon, self.val_split, difference, normalizer
             )
             return replace(data, source_sha256=file_sha256(series.path))
         return make_dataset(task, self.settings, self.val_split, self.train.seed, normalizer)
+
+    def trend_decision(self, series: Series) -> TrendDecision:
+        """Whether this series task learns the changes of ``series``, and why: as asked, or (``auto``)
+        decided on the values its training windows use (``trend``)."""
+        T, horizon = self.settings.seq_len, self.horizon
+        _, n_fit, _ = series_window_counts(series, T, horizon, self.val_split)
+        return decide(self.difference, series.values[: n_fit - 1 + T + horizon])
+
+    def difference_reason(self, data: Dataset) -> str:
+        """Why ``data`` (a series task's) is learned as changes or as values, in one line."""
+        decision = self.trend_decision(data.series)
+        if decision.difference == data.normalizer.difference:
+            return decision.reason
+        learning = "the changes" if data.normalizer.difference else "the values"
+        return f"learning {learning}, as the trained model does"
 
     def make_model(self) -> LSTMModel:
         """Fresh weights drawn from the experiment's seed."""
@@ -216,8 +242,15 @@ def _experiment_from_record(meta: dict, saved_in: Path | None) -> Experiment:
         column=read_str(series, "column", "meta.series") if "column" in series else "",
         time_column=read_str(series, "time_column", "meta.series") if "time_column" in series else "",
         horizon=read_int(series, "horizon", "meta.series", 1, limits.MAX_HORIZON) if "horizon" in series else 1,
-        difference=read_bool(series, "difference", "meta.series") if "difference" in series else False,
+        difference=_difference_mode(series),
     )
+
+
+def _difference_mode(series: dict) -> str:
+    """The recorded differencing mode: ``difference_mode`` where a weights file records the decision
+    beside it, else ``difference`` (a mode, or the boolean of older files); ``off`` when absent."""
+    key = "difference_mode" if "difference_mode" in series else "difference"
+    return recorded_mode(series.get(key, False), f"meta.series.{key}")
 
 
 def _typed(kind: type, record: dict, where: str) -> object:
@@ -261,6 +294,10 @@ def run_meta(
     record = experiment.to_meta(saved_in)
     if data.source_sha256:
         record["series"]["sha256"] = data.source_sha256
+    if data.series is not None:  # the mode asked for, what the model does, and why
+        record["series"]["difference_mode"] = experiment.difference
+        record["series"]["difference"] = data.normalizer.difference
+        record["series"]["trend"] = experiment.difference_reason(data)
     return {
         **record,
         "kind": data.task.kind,

@@ -68,7 +68,7 @@ def _check_consistent(experiment: Experiment, predictor: Predictor, meta: dict) 
     task, normalizer = experiment.task_spec, predictor.normalizer
     if predictor.seq_len != experiment.settings.seq_len:
         raise ValueError("meta.seq_len differs from the recorded task settings")
-    if normalizer.difference != experiment.difference or (
+    if (experiment.difference != "auto" and normalizer.difference != (experiment.difference == "on")) or (
         not task.series and normalizer.relative_to_last != task.relative_to_last
     ):
         raise ValueError("meta.normalization does not fit the recorded task")
