@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from lstm_studio.core import LSTMModel
+from lstm_studio.training.baseline_losses import baseline_losses
 from lstm_studio.training.csv_series import Series
 from lstm_studio.training.dataset import Dataset
 from lstm_studio.training.experiment import Experiment, run_meta
@@ -220,6 +221,7 @@ class Session:
         self.history = History(layers, experiment.task_spec.is_classification)
         self.outcome, self.train_loss = outcome, train_loss
         self._latest = outcome.evaluation if outcome is not None else None
+        self.baselines = baseline_losses(data)
 
     def adopt_for_trying(self, model: LSTMModel, experiment: Experiment, predictor: Predictor) -> None:
         """A model without its data (the CSV has moved): Try it works with the normalisation its
@@ -236,6 +238,7 @@ class Session:
         self.model: LSTMModel | None = None
         self.experiment: Experiment | None = None  # what the model and data were built from
         self.data: Dataset | None = None
+        self.baselines: dict[str, float] = {}  # validation losses that need no learning (regression)
         self.history: History | None = None
         self.outcome: Outcome | None = None  # of the weights the model holds now
         self.train_loss: float | None = None

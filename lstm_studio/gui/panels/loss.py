@@ -1,4 +1,5 @@
-"""Training and validation loss per epoch on a log scale, with every batch as a faint trace."""
+"""Training and validation loss per epoch on a log scale, with every batch as a faint trace and, for
+regression, the validation loss of two forecasts that learn nothing as dashed reference lines."""
 
 from __future__ import annotations
 
@@ -16,9 +17,14 @@ from lstm_studio.gui.panels.base import (
     Panel,
     nearest,
 )  # fmt: skip
+from lstm_studio.training.baseline_losses import PERSISTENCE, TRAINING_MEAN
 from lstm_studio.training.session import Session
 
 BATCH_TAIL = 512  # batches whose losses may widen the axis at each redraw
+BASELINES = {  # the session's baseline name: (legend label, colour)
+    PERSISTENCE: ("persistence (repeat the last value)", "#2ca02c"),
+    TRAINING_MEAN: ("training mean", "#9467bd"),
+}
 
 
 class LossPanel(Panel):
@@ -33,7 +39,7 @@ class LossPanel(Panel):
         self.setLabel("bottom", "epoch")
         self.setLabel("left", "loss (log)")
         self.setLogMode(y=True)
-        self.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
+        self.legend = self.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
         self.getPlotItem().setDownsampling(mode="peak")
         self.getPlotItem().setClipToView(True)
         self.batch_curve = self.plot(pen=pg.mkPen(BATCH_COLOR, width=1), name="batch")
@@ -43,6 +49,12 @@ class LossPanel(Panel):
         self.val_curve = self.plot(
             pen=pg.mkPen(VAL_COLOR, width=2), symbol="o", symbolSize=4, symbolBrush=VAL_COLOR, name="validation"
         )
+        self.baseline_curves = {
+            name: pg.PlotDataItem(pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine))
+            for name, (_, color) in BASELINES.items()
+        }
+        for curve in self.baseline_curves.values():
+            self.addItem(curve)  # not in the legend until a task has the baseline
         self.axes = EpochAxes(self, log=True)
         self.readout = HoverReadout(self, self._describe)
         self.replay_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#555", style=Qt.PenStyle.DotLine))
@@ -57,9 +69,18 @@ class LossPanel(Panel):
         """The epoch axis covers the run's plan."""
         super().reset(session)
         self.axes.set_end(session.epoch_span)
+        for name, curve in self.baseline_curves.items():
+            self.legend.removeItem(curve)
+            if name in session.baselines:
+                self.legend.addItem(curve, BASELINES[name][0])
+            else:
+                curve.setData([], [])
 
     def draw(self, session: Session) -> None:
         """Curves from the session's history (views of its arrays, no copies)."""
+        for name, value in session.baselines.items():
+            self.baseline_curves[name].setData([0.0, session.epoch_span], [value, value])
+        self.axes.include(list(session.baselines.values()))
         self.replay_line.setVisible(session.replayed is not None)
         if session.replayed is not None:
             self.replay_line.setValue(session.replayed.epoch)
@@ -79,4 +100,6 @@ class LossPanel(Panel):
         i = nearest(h.train_loss.x, x) if h is not None else None
         if i is None:
             return ""
-        return f"epoch {h.train_loss.x[i]:g}\ntrain {h.train_loss.y[i]:.4g}\nval {h.val_loss.y[i]:.4g}"
+        lines = [f"epoch {h.train_loss.x[i]:g}", f"train {h.train_loss.y[i]:.4g}", f"val {h.val_loss.y[i]:.4g}"]
+        lines += [f"{name} {value:.4g}" for name, value in self.session.baselines.items()]
+        return "\n".join(lines)
