@@ -5,6 +5,7 @@ CSV_FUZZ_EXAMPLES, e.g. ``CSV_FUZZ_EXAMPLES=20000 pytest tests/test_csv_reader.p
 """
 
 import os
+import pickle
 import stat
 import threading
 import tracemalloc
@@ -14,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstm_studio.training import CsvError, csv_numbers, read_columns, read_series
+from lstm_studio.training import CsvError, csv_numbers, csv_text, read_columns, read_series
+from lstm_studio.training.csv_series import TimeLabels
 
 
 def write(tmp_path, text, name="f.csv"):
@@ -23,9 +25,9 @@ def write(tmp_path, text, name="f.csv"):
     return path
 
 
-def error(path, column="v", time_column=None):
+def error(path, column="v", time_column=None, missing="error"):
     with pytest.raises(CsvError) as caught:
-        read_series(path, column, time_column)
+        read_series(path, column, time_column, missing=missing)
     return str(caught.value)
 
 
@@ -121,7 +123,7 @@ def test_a_column_mixing_styles_is_refused_with_both_cells(tmp_path, delimiter, 
 
 
 @pytest.mark.parametrize(
-    "cell", ["1.2.3", "1,2,3", "12.34.56", "1_000", "1 060", "1'060", "٣", "€5", "5%", "0x10", "1e", "e3", "--1", "."]
+    "cell", ["1.2.3", "1,2,3", "12.34.56", "1_000", "1 060", "1'060", "٣", "€5", "5%", "0x10", "1e", "e3", "--1"]
 )
 def test_what_is_a_number_in_neither_style(tmp_path, cell):
     path = write(tmp_path, column("v", ["1", cell, "2"], SEMI))
@@ -130,7 +132,7 @@ def test_what_is_a_number_in_neither_style(tmp_path, cell):
 
 @pytest.mark.parametrize(
     ("cell", "shown"),
-    [("nan", "'nan'"), ("-inf", "'-inf'"), ("Infinity", "'Infinity'"), ("1e400", "'1e400'"),
+    [("-inf", "'-inf'"), ("Infinity", "'Infinity'"), ("1e400", "'1e400'"),
      ("-1,5e999", "'-1,5e999'"), ("9" * 400, f"'{'9' * 40}…'")],
 )  # fmt: skip
 def test_numbers_too_large_or_not_finite_are_refused(tmp_path, cell, shown):
@@ -139,6 +141,9 @@ def test_numbers_too_large_or_not_finite_are_refused(tmp_path, cell, shown):
 
 
 # ----- headers, titles, missing values: messages that used to mislead ------------------------------------------
+HINT = "use --missing interpolate to fill gaps"
+
+
 @pytest.mark.parametrize("text", ["date,value\n\n,\n", "Monthly sales 2020\ndate,value\n", "value\n"])
 def test_a_header_only_file_says_so(tmp_path, text):
     path = write(tmp_path, text)
@@ -153,11 +158,11 @@ def test_a_header_only_file_says_so(tmp_path, text):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("date,value\n2020-01,NA\n2020-02,5\n", "line 2, column 'value': 'NA' is not a number"),
-        ("value\nNA\n5\n6\n", "line 2, column 'value': 'NA' is not a number"),
-        ("value\nNA\nn/a\n", "line 2, column 'value': 'NA' is not a number"),  # nothing but missing values below
-        ("date,value\n2020-01,\n2020-02,5\n", "line 2, column 'value': the cell is empty"),
-        ("date,value\n2020-01,-\n2020-02,?\n2020-03,5\n", "line 2, column 'value': '-' is not a number"),
+        ("date,value\n2020-01,NA\n2020-02,5\n", f"line 2, column 'value': 'NA' marks a missing value; {HINT}"),
+        ("value\nNA\n5\n6\n", f"line 2, column 'value': 'NA' marks a missing value; {HINT}"),
+        ("value\nNA\nn/a\n", f"line 2, column 'value': 'NA' marks a missing value; {HINT}"),  # only gaps below
+        ("date,value\n2020-01,\n2020-02,5\n", f"line 2, column 'value': the cell is empty (a missing value); {HINT}"),
+        ("date,value\n2020-01,-\n2020-02,?\n2020-03,5\n", f"line 2, column 'value': '-' marks a missing value; {HINT}"),
         ("date,value\nJan,oops\nFeb,5\n", "line 2, column 'value': 'oops' is not a number"),  # a word, then a number
     ],
 )
@@ -221,9 +226,21 @@ def test_cells_beyond_the_last_column_are_refused(tmp_path):
     np.testing.assert_array_equal(read_series(write(tmp_path, "x;y;\n1;2;\n3;4;;\n"), "y").values, [2, 4])
 
 
-def test_a_column_named_twice_is_refused(tmp_path):
+def test_a_column_named_twice_is_refused_when_chosen(tmp_path):
     path = write(tmp_path, "v,v\n1,2\n3,4\n")
-    assert error(path) == f"{path}: 2 columns are called 'v' (columns 1 and 2)"
+    assert error(path) == f"{path}: column 'v' appears twice in the header (columns 1 and 2): rename one"
+    path = write(tmp_path, "date,value,x,value\n1,2,3,4\n2,3,4,5\n")
+    assert error(path, "value") == f"{path}: column 'value' appears twice in the header (columns 2 and 4): rename one"
+    assert error(path, "x", "value").endswith("(columns 2 and 4): rename one")  # as the time column too
+    path = write(tmp_path, "a;v;a;a\n1;2;3;4\n2;3;4;5\n")
+    assert error(path, "a") == f"{path}: column 'a' appears 3 times in the header (columns 1, 3 and 4): rename one"
+
+
+def test_a_name_used_twice_by_columns_not_chosen_does_no_harm(tmp_path):
+    path = write(tmp_path, "date,value,x,x\n1,2,3,4\n2,3,4,5\n3,1,1,1\n")
+    series = read_series(path, "value", "date")
+    np.testing.assert_array_equal(series.values, [2, 3, 1])
+    assert series.times == ("1", "2", "3")
 
 
 def test_an_open_quote_names_the_line_it_starts_on(tmp_path):
@@ -277,21 +294,162 @@ def test_an_unreadable_file(tmp_path, monkeypatch):
     assert error(path) == f"{path}: cannot be read (Permission denied)"
 
 
+MIXED = "the file mixes encodings (byte {} is not UTF-8, but text before it is)"
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
         (b"", ": the file is empty"),
         (b" \n\t\r\n", ": the file is empty"),
         (b",\n ,\n", ": the file holds no values"),
-        (b"v\n1\n\xff2\n", ", line 3: not a text file (byte 4 is not UTF-8)"),
-        (b"\xef\xbb\xbfv\n1\n\xff2\n", ", line 3: not a text file (byte 7 is not UTF-8)"),
+        (b"v\n1\n\xff2\n", ", line 3, column 'v': '\xff2' is not a number"),  # read as Windows-1252
+        (b"\xef\xbb\xbfv\n1\n\xff2\n", f", line 3: {MIXED.format(7)}"),  # a UTF-8 mark, then a damaged byte
+        (b"v\n\xc3\xa9\n\xe92\n", f", line 3: {MIXED.format(5)}"),  # UTF-8 é on the line above
+        (b"v\n1\n\xc3\xa9\xe9\n", f", line 3: {MIXED.format(6)}"),  # UTF-8 é just before, on the same line
         (b"v\n1\x002\n", ", line 2: not a text file (byte 3 is NUL)"),
-        ("v\n1\n2\n".encode("utf-16"), ": not a UTF-8 text file (it is UTF-16: save it as UTF-8)"),
+        (b"v\n1\xe9\x002\n", ", line 2: not a text file (byte 4 is NUL)"),  # NUL in Windows-1252 too
+        (b"v\x00\n\x001\x00\n\x002\x00\n\x00", ", line 1: not a text file (byte 1 is NUL)"),  # UTF-16 without a mark
+        ("v\n1\n2\n".encode("utf-32"), ": not a text file this reader takes (it is UTF-32: save it as UTF-8)"),
+        ("v\n1\n2\n".encode("utf-16") + b"3", ", line 4: not a text file (byte 14 is not UTF-16)"),  # odd length
+        ("v\n1\n".encode("utf-16") + b"\x00\xd82\x00", ", line 3: not a text file (byte 10 is not UTF-16)"),
+        ("v\n1\n\x002\n".encode("utf-16"), ", line 3: not a text file (it holds a NUL character)"),
+        ("\n".encode("utf-16"), ": the file is empty"),
     ],
-)
-def test_files_that_are_not_utf8_text_or_hold_nothing(tmp_path, data, message):
+)  # fmt: skip
+def test_files_that_are_not_text_or_hold_nothing(tmp_path, data, message):
     path = write(tmp_path, data)
     assert error(path) == f"{path}{message}"
+
+
+# ----- files from other tools: UTF-16 (Excel's "Unicode text"), Windows-1252 -------------------------------------
+EXCEL_TEXT = (
+    "Temperatur (°C) – Messreihe\r\n\r\nDatum\tTempérature\tNotiz\r\n01.01.2020\t3,5\tgut\r\n02.01.2020\t-1,25\t\r\n"
+)
+
+
+@pytest.mark.parametrize(("codec", "encoding"), [("utf-16", "utf-16-le"), ("utf-16-be", "utf-16-be")])
+def test_excel_unicode_text_utf16_with_a_mark_reads(tmp_path, codec, encoding):
+    data = EXCEL_TEXT.encode(codec)
+    if codec == "utf-16-be":
+        data = b"\xfe\xff" + data
+    path = write(tmp_path, data)
+    assert read_columns(path) == ["Datum", "Température", "Notiz"]
+    series = read_series(path, "Température", "Datum")
+    np.testing.assert_array_equal(series.values, [3.5, -1.25])
+    assert series.times == ("01.01.2020", "02.01.2020") and series.encoding == encoding
+    data = data + "03.01.2020\tx\r\n".encode(encoding)
+    assert error(write(tmp_path, data), "Température") == f"{path}, line 6, column 'Température': 'x' is not a number"
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 64])
+def test_utf16_reads_the_same_whatever_the_chunks_cut(tmp_path, monkeypatch, chunk):
+    endings = ["\r\n", "\r", "\n"]
+    text = "t;v\r\n" + "".join(f"{k}𝄞é\U0001f600;{k % 7},5{endings[k % 3]}" for k in range(40))
+    expected = read_series(write(tmp_path, text, "utf8.csv"), "v", "t")
+    monkeypatch.setattr(csv_text, "CHUNK_BYTES", chunk)  # cuts CRLFs, surrogate pairs and characters in two
+    series = read_series(write(tmp_path, text.encode("utf-16"), "utf16.csv"), "v", "t")
+    np.testing.assert_array_equal(series.values, expected.values)
+    assert series.times == expected.times and series.encoding == "utf-16-le" and expected.encoding == "utf-8"
+    assert error(write(tmp_path, (text + "99;?\r\n").encode("utf-16"), "bad.csv")).startswith(
+        f"{tmp_path / 'bad.csv'}, line 42,"
+    )
+
+
+def test_a_file_that_is_not_utf8_is_read_as_windows_1252(tmp_path):
+    text = "Datum;Température;Größe\n01.01.;3,5;é\n02.01.;4;€ ‰\n"
+    path = write(tmp_path, text.encode("cp1252"))
+    assert read_columns(path) == ["Datum", "Température", "Größe"]
+    series = read_series(path, "Température", "Größe")
+    np.testing.assert_array_equal(series.values, [3.5, 4])
+    assert series.times == ("é", "€ ‰") and series.encoding == "windows-1252"
+    series = read_series(write(tmp_path, b"t,v\n\x81\x8d\x8f\x90\x9d,1\n\xff,2\n", "undefined.csv"), "v", "t")
+    assert series.times == ("\x81\x8d\x8f\x90\x9d", "ÿ")  # the bytes Windows-1252 leaves undefined: Latin-1
+    assert read_series(write(tmp_path, text, "utf8.csv"), "Température").encoding == "utf-8"
+    assert read_series(write(tmp_path, b"\xef\xbb\xbf" + text.encode(), "bom.csv"), "Température").encoding == "utf-8"
+
+
+def test_windows_1252_decided_late_keeps_the_lines_above(tmp_path):
+    rows = "".join(f"{k},{k % 9}\n" for k in range(5000))  # ASCII, then a first byte that is not UTF-8
+    path = write(tmp_path, b"t,v\n" + rows.encode() + b"d\xe9c,3\n")
+    series = read_series(path, "v", "t")
+    assert len(series.values) == 5001 and series.times[-1] == "déc" and series.encoding == "windows-1252"
+    assert read_columns(path) == ["t", "v"]
+
+
+# ----- missing values: refused by default, kept as NaN for fill_gaps on request ---------------------------------
+def test_every_kind_of_gap_is_refused_by_default_with_the_way_out(tmp_path):
+    for cell in ["", "NA", "n/a", "#N/A", "null", "None", "nil", "missing", "-", "?", ".", "nan", "-NaN"]:
+        path = write(tmp_path, f"t,value\n1,2\n2,{cell}\n3,4\n")
+        message = error(path, "value")
+        assert message.startswith(f"{path}, line 3, column 'value': ") and message.endswith(f"; {HINT}")
+
+
+def test_interpolate_keeps_gaps_as_nan_and_counts_them(tmp_path):
+    path = write(tmp_path, "t;value;x\n1;;a\n2;1,5;b\n3;NA;c\n4;nan;d\n\n5;2;e\n6\n7;-;g\n8;4;h\n")
+    series = read_series(path, "value", "t", missing="interpolate")
+    np.testing.assert_array_equal(series.values, [np.nan, 1.5, np.nan, np.nan, 2, np.nan, np.nan, 4])
+    assert series.missing == 5 and series.times == tuple("12345678")  # row 6 is short: an empty cell
+    assert read_series(write(tmp_path, "v\n1\n2\n", "full.csv"), "v", missing="interpolate").missing == 0
+    assert read_series(write(tmp_path, "v\n1\n2\n", "full.csv"), "v").missing == 0
+
+
+def test_gaps_do_not_hide_a_bad_cell_or_make_a_series(tmp_path):
+    assert error(write(tmp_path, "v\nNA\n1\nx\n"), missing="interpolate").endswith(
+        "line 4, column 'v': 'x' is not a number"
+    )
+    path = write(tmp_path, "t,v\n1,NA\n2,\n3,-\n", "none.csv")
+    assert error(path, missing="interpolate") == f"{path}: column 'v' holds no number: its 3 cells are all missing"
+    path = write(tmp_path, "t,v\n1,NA\n2,5\n3,\n", "one.csv")
+    assert error(path, missing="interpolate") == f"{path}: column 'v' has only one value (line 3)"
+    path = write(tmp_path, "t,v\n1,7\n2,\n3,7\n", "constant.csv")
+    assert (
+        error(path, missing="interpolate")
+        == f"{path}: column 'v' is constant (7 throughout): there is nothing to learn"
+    )
+    with pytest.raises(ValueError, match="missing must be one of error, interpolate, not 'drop'"):
+        read_series(path, "v", missing="drop")
+
+
+# ----- values too large for arithmetic ---------------------------------------------------------------------------
+@pytest.mark.parametrize("cell", ["1e308", "-1e101", "1,5e200", "1.0000000000000002e100"])
+def test_numbers_beyond_1e100_are_refused_with_line_and_column(tmp_path, cell):
+    path = write(tmp_path, column("value", ["1", "2", cell, "3"], SEMI))
+    message = f"{path}, line 4, column 'value': {cell!r} is too large: numbers beyond ±1e100 overflow when scaled"
+    assert error(path, "value") == message
+    assert error(path, "value", missing="interpolate") == message
+
+
+def test_numbers_up_to_1e100_are_read(tmp_path):
+    path = write(tmp_path, column("value", ["1e100", "-1e100", "1", "1e-300"], SEMI))
+    np.testing.assert_array_equal(read_series(path, "value").values, [1e100, -1e100, 1, 1e-300])
+
+
+# ----- time labels: compact, and read like the tuple of str they replace -----------------------------------------
+def test_time_labels_read_like_a_tuple(tmp_path):
+    path = write(tmp_path, "t,v\n2020-01,1\n,2\n2020-é3,3\n")
+    labels = read_series(path, "v", "t").times
+    assert isinstance(labels, TimeLabels) and len(labels) == 3 and labels
+    assert labels == ("2020-01", "", "2020-é3") and ("2020-01", "", "2020-é3") == labels  # noqa: SIM300
+    assert labels == ["2020-01", "", "2020-é3"] and labels != ("2020-01", "", "x") and labels != ("2020-01",)
+    assert labels[0] == "2020-01" and labels[-1] == "2020-é3" and labels[1:] == ("", "2020-é3")
+    assert labels[::-2] == ("2020-é3", "2020-01") and list(labels) == ["2020-01", "", "2020-é3"]
+    assert "" in labels and labels.index("2020-é3") == 2 and labels != "2020-01"
+    with pytest.raises(IndexError):
+        labels[3]
+    assert pickle.loads(pickle.dumps(labels)) == labels
+    assert repr(labels) == "TimeLabels(['2020-01', '', '2020-é3'], 3 labels)"
+    assert TimeLabels.of(["a", "b"]) == ("a", "b") and TimeLabels.of([]) == ()
+
+
+def test_the_axis_is_the_time_column_when_it_holds_numbers(tmp_path):
+    series = read_series(write(tmp_path, "t,v\n1.5,1\n 2 ,2\n3e0,3\n"), "v", "t")
+    np.testing.assert_array_equal(series.axis, [1.5, 2, 3])
+    series = read_series(write(tmp_path, "t,v\n1,1\n2020-01,2\n3,3\n", "dates.csv"), "v", "t")
+    np.testing.assert_array_equal(series.axis, [0, 1, 2])
+    series = read_series(write(tmp_path, "t,v\n1,1\ninf,2\n3,3\n", "inf.csv"), "v", "t")
+    np.testing.assert_array_equal(series.axis, [0, 1, 2])
+    np.testing.assert_array_equal(read_series(write(tmp_path, "v\n1\n2\n", "one.csv"), "v").axis, [0, 1])
 
 
 # ----- huge files: messages stay one short line ----------------------------------------------------------------
@@ -364,6 +522,14 @@ def check_every_column(path, data: bytes):
         assert series.values.dtype == np.float64 and series.values.ndim == 1
         assert np.all(np.isfinite(series.values)) and 2 <= len(series.values) <= lines
         assert len(series.times) == len(series.values) and series.axis.shape == series.values.shape
+        try:
+            gappy = read_series(path, name, columns[0], missing="interpolate")
+        except CsvError as exc:
+            assert "\n" not in str(exc)
+            continue
+        known = gappy.values[~np.isnan(gappy.values)]
+        assert len(known) >= 2 and np.all(np.isfinite(known)) and np.all(np.abs(known) <= 1e100)
+        assert gappy.missing == len(gappy.values) - len(known) and np.all(series.values == gappy.values)
 
 
 @st.composite

@@ -30,6 +30,16 @@ Each column is read in ONE style throughout, so it is never half converted. Its 
 Why the last two rows: a writer that groups thousands writes 1234 as ``1.234``, and one that writes a fixed number
 of decimals writes 987 as ``987.000``; so ``1.060`` beside ``987`` can only be grouping, beside ``1234`` only a
 decimal point. When every number has a mark, both readings are uniform; the decimal point is taken.
+
+**Missing values**: an empty cell, a usual mark (``NA``, ``n/a``, ``#N/A``, ``null``, ``none``, ``nil``, ``missing``,
+``-``, ``?``, ``.``) or ``nan`` is a gap (``is_gap``), not a number; the reader decides what a gap means.
+
+**Magnitude**: a number beyond ±1e100 (``MAX_MAGNITUDE``) is refused. Training subtracts values from each other
+and sums their squares over the whole series (the mean and spread of normalisation, differencing, the RMSE in raw
+units): with every value within ±1e100 a difference is within ±2e100, its square within 4e200, and a sum of as many
+squares as memory can hold (2^53) stays below 4e216, far under the largest float (1.8e308), so none of this can
+overflow. No measurement comes near 1e100 (the observable universe holds ~1e80 atoms): such a cell is a typo or a
+placeholder such as 1e308.
 """
 
 from __future__ import annotations
@@ -43,8 +53,10 @@ import numpy as np
 POINT, COMMA = "point", "comma"
 MARKS = {POINT: (".", ","), COMMA: (",", ".")}  # style: (decimal mark, grouping mark)
 SHOWN_CHARACTERS = 40  # messages quote at most this much of a cell, so they stay one short line
+MAX_MAGNITUDE = 1e100  # the largest magnitude of a number read (the module docstring says why)
 
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+_NAN = re.compile(r"[+-]?nan", re.IGNORECASE)
 _INTEGER = re.compile(r"[+-]?(\d+)", re.ASCII)
 _MISSING = frozenset({"na", "n/a", "#n/a", "null", "none", "nil", "missing", "-", "?", "."})
 
@@ -85,6 +97,11 @@ def is_number(cell: str) -> bool:
 def is_missing(cell: str) -> bool:
     """Whether a stripped cell is a usual mark for a missing value (NA, null, -, …)."""
     return cell.lower() in _MISSING
+
+
+def is_gap(cell: str) -> bool:
+    """Whether a stripped cell stands for a missing value: empty, a missing-value mark, or nan."""
+    return not cell or is_missing(cell) or _NAN.fullmatch(cell) is not None
 
 
 def is_word(cell: str) -> bool:
@@ -149,6 +166,8 @@ class NumberColumn:
             raise CellError(f"{quoted(cell)} is not a number", line)
         if not math.isfinite(point if point is not None else comma):
             raise CellError(f"{quoted(cell)} is not a finite number", line)
+        if max(abs(point or 0.0), abs(comma or 0.0)) > MAX_MAGNITUDE:
+            raise CellError(f"{quoted(cell)} is too large: numbers beyond ±1e100 overflow when scaled", line)
         if comma is None:
             self._note_only(POINT, line, cell)
         elif point is None:
@@ -159,6 +178,11 @@ class NumberColumn:
             self._note_integer(cell)
         self._values[POINT].append(math.nan if point is None else point)
         self._values[COMMA].append(math.nan if comma is None else comma)
+
+    def add_missing(self) -> None:
+        """Note a gap: NaN in either style."""
+        self._values[POINT].append(math.nan)
+        self._values[COMMA].append(math.nan)
 
     def _note_only(self, style: str, line: int, cell: str) -> None:
         """Remember the first cell only ``style`` reads; refuse the column if an earlier cell only the other reads."""
@@ -192,5 +216,8 @@ class NumberColumn:
         return COMMA if self._short_integer and not self._long_integer else POINT
 
     def values(self) -> np.ndarray:
-        """The column's numbers, float64, in file order."""
-        return np.array(self._values[self.style()], dtype=np.float64)
+        """The column's numbers, float64, in file order, NaN at gaps. Reading ends here: the array is the chosen
+        style's buffer itself, not a copy, and the other style's is let go."""
+        chosen = self._values[self.style()]
+        self._values = {POINT: array("d"), COMMA: array("d")}
+        return np.frombuffer(chosen, dtype=np.float64) if len(chosen) else np.zeros(0)

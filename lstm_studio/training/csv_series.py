@@ -2,8 +2,11 @@
 
 What the reader accepts, in the order it looks:
 
-- **The file**: a regular file (a folder, FIFO or device is refused before it is opened, so nothing blocks), UTF-8
-  text with or without a byte-order mark, lines ending in LF, CRLF or CR. NUL bytes and UTF-16 are refused.
+- **The file**: a regular file (a folder, FIFO or device is refused before it is opened, so nothing blocks), lines
+  ending in LF, CRLF or CR, in one of these encodings (``csv_text`` has the rule; ``Series.encoding`` says which):
+  UTF-16 with a byte-order mark (Excel's "Unicode text"), UTF-8 with or without one, and, when the file is not
+  UTF-8, Windows-1252 (an accented header saved on Windows). A file that is UTF-8 up to a byte that is not is
+  refused as mixing encodings; NUL bytes (outside UTF-16) and UTF-32 are refused.
 - **Title lines**: lines above the header that hold no number and split into another number of cells than the
   header below them ("Monthly sales 2020" above "date,value") are skipped, at most 10 of them. (In a one-column
   file a title cannot be told from a header: it is taken as the header, and the real header is then reported as a
@@ -13,17 +16,25 @@ What the reader accepts, in the order it looks:
 - **Header**: the first row names the columns when it holds no number and one of its words (a cell that is neither
   a number nor a missing-value mark such as NA) stands above a number in the next 20 rows, or above nothing but
   missing-value marks. Otherwise the first row is data and the columns are called 1, 2, 3, …. A file whose only
-  row looks like a header (words, no number) is refused as having no data rows; a column name used twice is
-  refused when that column is chosen.
+  row looks like a header (words, no number) is refused as having no data rows. A name used by two columns is
+  refused when the value or time column is chosen by it, naming both positions; names used twice by columns not
+  chosen do no harm.
 - **Rows**: blank rows are skipped; a row with fewer cells than columns has empty cells at its end; a row with
   non-empty cells beyond the last column is refused (in a comma-separated file, usually an unquoted decimal comma).
-- **Numbers**: each cell of the chosen column must be a finite number, and the column is read in one number style
-  throughout (decimal point or decimal comma; ``csv_numbers`` has the rule). Missing values (empty, NA) are errors.
-- **The series**: at least two values, not all the same.
+- **Numbers**: each cell of the chosen column must be a number within ±1e100 (beyond, scaling can overflow:
+  ``csv_numbers`` says why), and the column is read in one number style throughout (decimal point or decimal comma;
+  ``csv_numbers`` has the rule).
+- **Gaps**: an empty cell, a missing-value mark (NA, n/a, #N/A, null, -, ?, …) or nan. With ``missing="error"``
+  (the default) the first gap is refused, and the message says how to keep gaps; with ``missing="interpolate"``
+  each gap is a NaN in ``Series.values`` and ``Series.missing`` counts them. The reader fills nothing: which values
+  may fill a gap depends on where the training part ends, so ``gaps.fill_gaps`` does it once that is known.
+- **The series**: at least two numbers, not all the same.
 
 Every problem is one ``CsvError`` naming the file, and the line and column where there is one, in one short line:
 at most 40 characters of any cell are quoted and at most 10 columns listed. Only the file's first lines are read to
-find its columns; the values are then read line by line, keeping the values and the time labels, nothing more.
+find its columns; the values are then read line by line, keeping the values (in both number styles until the end
+decides, 16 bytes a row; the chosen style's buffer becomes ``Series.values``) and the time labels (``TimeLabels``:
+their UTF-8 bytes and an 8-byte offset each), nothing more.
 """
 
 from __future__ import annotations
@@ -31,20 +42,20 @@ from __future__ import annotations
 import csv
 import os
 import re
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, islice
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
+from lstm_studio.training.csv_labels import LabelBuilder, TimeLabels
 from lstm_studio.training.csv_numbers import (
     CellError,
     NumberColumn,
+    is_gap,
     is_missing,
     is_number,
     is_word,
@@ -52,6 +63,9 @@ from lstm_studio.training.csv_numbers import (
     quoted,
     shown,
 )
+from lstm_studio.training.csv_text import CsvError, TextFile, open_file
+
+__all__ = ["MISSING_MODES", "CsvError", "Series", "TimeLabels", "read_columns", "read_series"]
 
 DELIMITERS = (";", "\t", ",")  # the first that splits the table's first line is the separator
 SAMPLE_LINES = 30  # lines read to find the title lines and the separator
@@ -59,23 +73,20 @@ HEADER_ROWS = 20  # rows under the first one that decide whether it is a header
 MAX_TITLE_LINES = 10
 SHOWN_COLUMNS = 10  # a message lists at most this many column names
 _ANY_DELIMITER = re.compile("[;\t,]")
-_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")  # a CR not followed by LF ends a line too
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_UTF8_BOM = b"\xef\xbb\xbf"
-
-
-class CsvError(ValueError):
-    """A CSV file that cannot be read as a series; the message names the file, line and column."""
+MISSING_MODES = ("error", "interpolate")  # what read_series does with a gap: refuse it, or keep it as NaN
+MISSING_HINT = "use --missing interpolate to fill gaps"
 
 
 @dataclass(frozen=True)
 class Series:
     """One column of numbers, in file order, with optional labels for the time axis."""
 
-    values: np.ndarray  # (N,) float64, every value finite
-    times: tuple[str, ...] | None  # the time column's cells, when one was chosen
+    values: np.ndarray  # (N,) float64, finite; NaN at each gap when read with missing="interpolate"
+    times: TimeLabels | None  # the time column's cells, when one was chosen (reads like a tuple of str)
     column: str
     path: str
+    encoding: str = "utf-8"  # how the file was decoded: "utf-8", "utf-16-le", "utf-16-be" or "windows-1252"
+    missing: int = 0  # how many values are gaps (NaN): 0 unless read with missing="interpolate"
 
     @cached_property
     def axis(self) -> np.ndarray:
@@ -83,75 +94,13 @@ class Series:
         (worked out once: plots ask for it after every epoch)."""
         if self.times:
             try:
-                axis = np.array([float(t) for t in self.times])
+                axis = np.fromiter(map(float, self.times), dtype=float, count=len(self.times))
             except ValueError:
                 pass
             else:
                 if np.all(np.isfinite(axis)):
                     return axis
         return np.arange(len(self.values), dtype=float)
-
-
-# ----- the file: checked, then read as lines of text ------------------------------------------------------------
-_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
-
-
-def _check_regular(name: str, mode: int) -> None:
-    """CsvError unless ``mode`` is a regular file's."""
-    if stat.S_ISDIR(mode):
-        raise CsvError(f"{name}: is a folder, not a file")
-    if not stat.S_ISREG(mode):
-        kind = _KINDS.get(stat.S_IFMT(mode), "a special file")
-        raise CsvError(f"{name}: is not a regular file (it is {kind})")
-
-
-def _open(path: str | os.PathLike[str], name: str) -> BinaryIO:
-    """The file, open for reading. Its kind is checked before opening, and the open never waits (a FIFO would
-    block until a writer comes), then checked again on what was opened, in case the path changed in between."""
-    try:
-        mode = os.stat(path).st_mode
-    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL in the path
-        raise CsvError(f"{name}: no such file") from None
-    except OSError as exc:
-        raise CsvError(f"{name}: cannot be read ({exc.strerror})") from None
-    _check_regular(name, mode)
-    try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except OSError as exc:
-        raise CsvError(f"{name}: cannot be read ({exc.strerror})") from None
-    try:
-        _check_regular(name, os.fstat(descriptor).st_mode)
-    except CsvError:
-        os.close(descriptor)
-        raise
-    return os.fdopen(descriptor, "rb")
-
-
-def _decoded(raw: bytes, name: str, line: int, offset: int) -> str:
-    """One line as text; CsvError naming the line and byte offset of a NUL or of bytes that are not UTF-8."""
-    nul = raw.find(b"\0")
-    if nul >= 0:
-        raise CsvError(f"{name}, line {line}: not a text file (byte {offset + nul} is NUL)")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CsvError(f"{name}, line {line}: not a text file (byte {offset + exc.start} is not UTF-8)") from None
-
-
-def _text_lines(handle: BinaryIO, name: str) -> Iterator[str]:
-    """The file's lines as text, endings kept, one at a time."""
-    offset, line = 0, 0
-    for raw in handle:
-        for piece in _LONE_CR.split(raw) if b"\r" in raw else (raw,):
-            if not piece:
-                continue
-            if line == 0 and piece.startswith(_UTF16_BOMS):
-                raise CsvError(f"{name}: not a UTF-8 text file (it is UTF-16: save it as UTF-8)")
-            if line == 0 and piece.startswith(_UTF8_BOM):
-                piece, offset = piece[len(_UTF8_BOM) :], len(_UTF8_BOM)
-            line += 1
-            yield _decoded(piece, name, line, offset)
-            offset += len(piece)
 
 
 # ----- rows: the separator, the cells of each line, the title lines ----------------------------------------------
@@ -267,6 +216,7 @@ class _Table:
     has_header: bool
     delimiter: str | None  # None: one column
     rows: Iterator[tuple[int, list[str]]]  # the data rows (file line, cells), read as they are asked for
+    text: TextFile | None = None  # the file's text: its encoding is final once the rows are all read
 
 
 def _listed(names: list[str]) -> str:
@@ -292,8 +242,9 @@ def _reading(path: str | os.PathLike[str]) -> Iterator[_Table]:
     """The file's table, open while the block runs; every problem, I/O errors included, is a CsvError."""
     name = printable(os.fspath(path))
     try:
-        with _open(path, name) as handle:
-            lines = _text_lines(handle, name)
+        with open_file(path, name) as handle:
+            text_file = TextFile(handle, name)
+            lines = text_file.lines()
             first_line = 1
             for text in lines:
                 if text.strip():
@@ -308,7 +259,9 @@ def _reading(path: str | os.PathLike[str]) -> Iterator[_Table]:
             head = list(islice(rows, HEADER_ROWS + 1))
             if not head:
                 raise CsvError(f"{name}: the file holds no values")
-            yield _shape(name, head, rows, delimiter)
+            table = _shape(name, head, rows, delimiter)
+            table.text = text_file
+            yield table
     except OSError as exc:
         raise CsvError(f"{name}: cannot be read ({exc.strerror or exc})") from None
 
@@ -325,8 +278,11 @@ def _column_index(table: _Table, column: str) -> int:
     if not matches:
         raise CsvError(f"{table.name}: no column {quoted(column)}; the columns are {_listed(table.header)}")
     if len(matches) > 1:
-        places = " and ".join(str(k + 1) for k in matches[:2])
-        raise CsvError(f"{table.name}: {len(matches)} columns are called {quoted(column)} (columns {places})")
+        times = "twice" if len(matches) == 2 else f"{len(matches)} times"
+        places = ", ".join(str(k + 1) for k in matches[:-1][: SHOWN_COLUMNS - 1]) + f" and {matches[-1] + 1}"
+        raise CsvError(
+            f"{table.name}: column {quoted(column)} appears {times} in the header (columns {places}): rename one"
+        )
     return matches[0]
 
 
@@ -339,31 +295,56 @@ def _check_width(table: _Table, line: int, cells: list[str]) -> None:
         raise CsvError(f"{table.name}, line {line}: {len(cells)} cells, but {where} {width}{hint}")
 
 
-def read_series(path: str | Path, column: str, time_column: str | None = None) -> Series:
+def _gap(cell: str) -> str:
+    """What a gap's cell is, for the message refusing it."""
+    if not cell:
+        return "the cell is empty (a missing value)"
+    if is_missing(cell):
+        return f"{quoted(cell)} marks a missing value"
+    return f"{quoted(cell)} is not a finite number (a missing value)"
+
+
+def read_series(path: str | Path, column: str, time_column: str | None = None, missing: str = "error") -> Series:
     """The numbers of ``column`` (and the labels of ``time_column``): one per data row, that is per row below the
-    header that is not blank; CsvError naming the first bad cell."""
+    header that is not blank; CsvError naming the first bad cell. A gap (an empty cell, NA, nan, …) is refused with
+    ``missing="error"``, and kept as NaN with ``missing="interpolate"`` (``gaps.fill_gaps`` fills it once the
+    training part is known); the column must still hold two different numbers."""
+    if missing not in MISSING_MODES:
+        raise ValueError(f"missing must be one of {', '.join(MISSING_MODES)}, not {missing!r}")
     with _reading(path) as table:
         index = _column_index(table, column)
         time_index = _column_index(table, time_column) if time_column else None
         numbers = NumberColumn(comma_separated=table.delimiter == ",")
-        times: list[str] = []
+        times = LabelBuilder()
+        gaps, first_number = 0, None
         for line, cells in table.rows:
             _check_width(table, line, cells)
             cell = cells[index].strip() if index < len(cells) else ""
-            if not cell:
-                raise CsvError(f"{table.name}, line {line}, column {quoted(column)}: the cell is empty")
-            try:
-                numbers.add(line, cell)
-            except CellError as exc:
-                where = f", line {exc.line}" if exc.line is not None else ""
-                raise CsvError(f"{table.name}{where}, column {quoted(column)}: {exc}") from None
+            if is_gap(cell):
+                if missing == "error":
+                    raise CsvError(f"{table.name}, line {line}, column {quoted(column)}: {_gap(cell)}; {MISSING_HINT}")
+                numbers.add_missing()
+                gaps += 1
+            else:
+                try:
+                    numbers.add(line, cell)
+                except CellError as exc:
+                    where = f", line {exc.line}" if exc.line is not None else ""
+                    raise CsvError(f"{table.name}{where}, column {quoted(column)}: {exc}") from None
+                first_number = first_number or line
             if time_index is not None:
-                times.append(cells[time_index].strip() if time_index < len(cells) else "")
-    if len(numbers) < 2:  # a table has a data row, so this is the line of the only one
-        raise CsvError(f"{table.name}: column {quoted(column)} has only one value (line {line})")
+                times.add(cells[time_index].strip() if time_index < len(cells) else "")
+        encoding = table.text.encoding if table.text else "utf-8"
+    count = len(numbers) - gaps
+    if count == 0:
+        raise CsvError(f"{table.name}: column {quoted(column)} holds no number: its {gaps} cells are all missing")
+    if count == 1:
+        raise CsvError(f"{table.name}: column {quoted(column)} has only one value (line {first_number})")
     values = numbers.values()
-    if np.all(values == values[0]):
+    known = values[~np.isnan(values)] if gaps else values
+    if np.all(known == known[0]):
         raise CsvError(
-            f"{table.name}: column {quoted(column)} is constant ({values[0]:g} throughout): there is nothing to learn"
+            f"{table.name}: column {quoted(column)} is constant ({known[0]:g} throughout): there is nothing to learn"
         )
-    return Series(values, tuple(times) if time_index is not None else None, column, os.fspath(path))
+    labels = times.labels() if time_index is not None else None
+    return Series(values, labels, column, os.fspath(path), encoding=encoding, missing=gaps)
