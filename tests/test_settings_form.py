@@ -13,6 +13,7 @@ from lstm_studio.training import TASKS, Experiment, Series
 # A value for every field, each different from every task's default and valid for every task.
 CHANGED = {
     "seq_len": 13, "n_samples": 777, "noise": 0.35, "horizon": 3, "difference": "on",
+    "missing": "interpolate",
     "hidden_sizes": (16, 8), "dtype": "float32", "lr": 0.002, "batch_size": 24, "epochs": 7,
     "clip": 2.5, "val_split": 0.3, "patience": 4, "seed": 42,
 }  # fmt: skip
@@ -23,6 +24,7 @@ SHOWN_ONLY_FOR = {
     "noise_spin": {"next-number", "pattern", "sine"},
     "horizon_spin": {"sunspots", "csv"},
     "difference_combo": {"sunspots", "csv"},
+    "missing_combo": {"csv"},
     "preview": {"sunspots", "csv"},
     "source_editor": {"csv"},
 }
@@ -104,7 +106,7 @@ def test_contract_widgets_keep_their_names_types_and_ranges(form):
 
 @pytest.mark.parametrize("field", FIELDS, ids=lambda field: field.name)
 def test_each_widget_changes_exactly_its_field(qtbot, form, field):
-    choose_task(form, "csv" if field.name in ("horizon", "difference") else "sine")
+    choose_task(form, "csv" if field.name in ("horizon", "difference", "missing") else "sine")
     before = form.experiment()
     with qtbot.waitSignal(form.changed, timeout=1000):
         edit(getattr(form, field.attribute), field)
@@ -216,6 +218,6 @@ def test_series_cache_keeps_only_the_latest_read_of_each_source(form, tmp_path, 
         write_csv(path, n, mtime_ns=mtime)
         assert len(form.series().values) == n
     assert reads == ["level"] * 3
-    assert list(form._series_cache) == [(str(path), "level", "day")]  # one entry, not one per version
+    assert list(form._series_cache) == [(str(path), "level", "day", "error")]  # one entry, not one per version
     form.source_editor.column_combo.setCurrentText("day")
     assert isinstance(form.series(), Series) and len(form._series_cache) == 2

@@ -46,6 +46,22 @@ def number(text: str) -> float:
     return value
 
 
+def column_names(text: str) -> tuple[str, ...]:
+    """'temp,holiday' -> ('temp', 'holiday')."""
+    names = tuple(name.strip() for name in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"column names separated by commas, like temp,holiday, not {text!r}")
+    return names
+
+
+def named_values(text: str) -> tuple[str, list[float]]:
+    """'temp=1,2.5,-3' -> ('temp', [1.0, 2.5, -3.0])."""
+    name, equals, values = text.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"give a column's values as NAME=V1,V2,…, not {text!r}")
+    return name.strip(), [number(v) for v in values.split(",") if v.strip()]
+
+
 def add_experiment_options(p: argparse.ArgumentParser, several: bool = False) -> None:
     """The options that describe one experiment (train's); with ``several``, --hidden, --lr,
     --batch-size and --seq-len take several values, one trial per combination (sweep's)."""
@@ -64,6 +80,17 @@ def add_experiment_options(p: argparse.ArgumentParser, several: bool = False) ->
         "trend, on (the same as --difference alone) or off",
     )
     p.add_argument("--no-difference", dest="difference", action="store_const", const="off", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--missing",
+        choices=["error", "interpolate"],
+        help="a gap (an empty or NA cell): error (default) or interpolate (series tasks)",
+    )
+    p.add_argument(
+        "--inputs",
+        type=column_names,
+        metavar="COL,COL",
+        help="other CSV columns the network reads beside the column's own history (series tasks)",
+    )
     p.add_argument("--hidden", type=layer_sizes, metavar="32,32", help="LSTM layer sizes, bottom first", **many)
     p.add_argument("--lr", type=number, help="Adam learning rate", **many)
     p.add_argument("--epochs", type=int, help="passes over the training data")
@@ -93,6 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
     p._negative_number_matcher = NEGATIVE_NUMBER  # so "-1e-3" is a value (no option looks like a number)
     p.add_argument("weights", help="weights file written by train")
     p.add_argument("values", nargs="+", metavar="V", help="the input sequence")
+    p.add_argument(
+        "--input",
+        type=named_values,
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,…",
+        help="the values of another column the model reads, over the same steps (once per column)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     e = sub.add_parser("evaluate", help="measure a model on its validation data, beside baselines")

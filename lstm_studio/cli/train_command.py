@@ -41,7 +41,8 @@ STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl-C, a scheduler's timeout 
 def experiment_from_args(args: argparse.Namespace) -> Experiment:
     """The task's defaults, overridden by every option the user gave."""
     series_only = {"--csv": args.csv, "--time-column": args.time_column, "--horizon": args.horizon,
-                   "--difference": args.difference}  # fmt: skip
+                   "--difference": args.difference, "--inputs": args.inputs,
+                   "--missing": args.missing}  # fmt: skip
     if not TASKS[args.task].series:
         given = [flag for flag, value in {**series_only, "--column": args.column}.items() if value is not None]
         if given:
@@ -54,6 +55,8 @@ def experiment_from_args(args: argparse.Namespace) -> Experiment:
         "time_column": args.time_column,
         "horizon": args.horizon,
         "difference": args.difference,
+        "inputs": args.inputs,
+        "missing": args.missing,
         "hidden_sizes": args.hidden,
         "lr": args.lr,
         "epochs": args.epochs,
@@ -89,8 +92,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             data = experiment.make_dataset()
         except ValueError as exc:  # CsvError, or a series too short for its windows
             raise CommandError(str(exc)) from None
-        if data.series is not None:
-            print(f"{PROG}: {experiment.difference_reason(data)}", file=sys.stderr)
+        for note in experiment.data_notes(data):
+            print(f"{PROG}: {note}", file=sys.stderr)
         model = experiment.make_model()
         try:
             recorder = RunRecorder.create(runs_dir, experiment) if runs_dir else None

@@ -159,6 +159,9 @@ def load(path: str) -> tuple[dict[str, np.ndarray], dict]:
     except (ValueError, KeyError, TypeError) as exc:
         raise PredictError(f"{path}: not an LSTM Studio weights file ({exc})") from None
     meta["normalization"].setdefault("difference", False)  # files older than differencing lack it
+    others = [scale.get("column", "?") for scale in meta["normalization"].get("inputs", [])]
+    if others:
+        raise PredictError(f"{path}: the model also reads other columns ({', '.join(others)}); this script reads one")
     return weights, meta
 
 

@@ -184,6 +184,10 @@ FIELDS: tuple[Field, ...] = (
           "on: the network predicts the next change, which is added to the last value (for series with a trend); "
           "auto: on when a straight line explains half the training part's variance",
           shown=series_tasks, after_source=True),
+    Field("missing", TASK_GROUP, "Missing values", Choice(("error", "interpolate")), "missingCombo",
+          "missing_combo", "a gap in the column (an empty or NA cell): refuse the file, or fill it (between "
+          "neighbours in the training part, the last value carried forward after it)",
+          shown=csv_task, after_source=True),
     Field("hidden_sizes", MODEL_GROUP, "LSTM layers", Layers(), "layerSizesEditor", "layers_editor"),
     Field("dtype", MODEL_GROUP, "Precision", Choice(("float32", "float64")), "dtypeCombo", "dtype_combo",
           "float32 is about twice as fast; float64 is exact enough for gradient checks"),

@@ -198,7 +198,7 @@ class MainWindow(QMainWindow):
         experiment = s.run.experiment
         self.try_it.set_predictor(None, waiting="Try it answers after the first epoch")
         self.status_panel.start(experiment.train.epochs)
-        trend = f"; {experiment.difference_reason(s.data)}" if s.data.series is not None else ""
+        trend = "".join(f"; {note}" for note in experiment.data_notes(s.data))
         self.show_message(
             f"training: {experiment.task}, layers {list(experiment.hidden_sizes)} "
             f"({s.model.num_parameters():,} weights), lr {experiment.train.lr:g}{trend}"

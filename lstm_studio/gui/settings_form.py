@@ -22,7 +22,7 @@ from lstm_studio.training import CSV_TASK, TASKS, CsvError, Experiment, Series, 
 from lstm_studio.training.dataset import series_window_counts
 
 FileStamp = tuple[int, int]  # (modification time in ns, size) of a regular file; (0, 0) for anything else
-SourceKey = tuple[str, str, str]  # (path, column, time column) of a series
+SourceKey = tuple[str, str, str, str]  # (path, column, time column, missing) of a series
 
 
 def file_stamp(path: str) -> FileStamp:
@@ -126,11 +126,11 @@ class SettingsForm(QWidget):
             return field.kind.read(self._widgets[field.name])
         return experiment_value(self._written, field.name)
 
-    def _source_changes(self) -> dict[str, str]:
+    def _source_changes(self) -> dict[str, object]:
         if self.task_combo.currentData() != CSV_TASK:
             return {}
         path, column, time_column = self.source_editor.source()
-        return {"csv_path": path, "column": column, "time_column": time_column}
+        return {"csv_path": path, "column": column, "time_column": time_column, "inputs": self.source_editor.inputs()}
 
     def set_experiment(self, experiment: Experiment) -> None:
         """Show ``experiment`` in every field."""
@@ -140,7 +140,9 @@ class SettingsForm(QWidget):
             for field in FIELDS:
                 field.kind.write(self._widgets[field.name], experiment_value(experiment, field.name))
             if experiment.task == CSV_TASK:
-                self.source_editor.set_source(experiment.csv_path, experiment.column, experiment.time_column)
+                self.source_editor.set_source(
+                    experiment.csv_path, experiment.column, experiment.time_column, experiment.inputs
+                )
         self._show_task(experiment.task)
         self._on_edited()
 
@@ -200,7 +202,7 @@ class SettingsForm(QWidget):
     def _read_series(self, experiment: Experiment, stamp: FileStamp) -> Series | str:
         """The series, or why it cannot be read; read again when the file changed, and only the
         latest read of each (path, column, time column) is kept."""
-        key = (experiment.series_path, experiment.column, experiment.time_column)
+        key = (experiment.series_path, experiment.column, experiment.time_column, experiment.missing)
         cached = self._series_cache.get(key)
         if cached is None or cached[0] != stamp:
             try:

@@ -6,10 +6,12 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+import numpy as np
+
 from lstm_studio.core import DTYPES, LSTMModel
 from lstm_studio.core.model import parameter_shapes
 from lstm_studio.training import limits
-from lstm_studio.training.csv_series import Series, read_series
+from lstm_studio.training.csv_series import MISSING_MODES, Series, read_series
 from lstm_studio.training.dataset import (
     Dataset,
     check_val_split,
@@ -18,8 +20,9 @@ from lstm_studio.training.dataset import (
     series_window_counts,
     split_sizes,
 )
+from lstm_studio.training.gaps import fill_gaps
 from lstm_studio.training.metrics import Evaluation
-from lstm_studio.training.normalization import Normalizer
+from lstm_studio.training.normalization import MAX_INPUTS, Normalizer
 from lstm_studio.training.records import read_float, read_int, read_object, read_str
 from lstm_studio.training.sources import file_sha256, portable_path, recorded_path
 from lstm_studio.training.tasks import TASKS, Task, TaskSettings, get_task
@@ -43,6 +46,8 @@ class Experiment:
     time_column: str = ""
     horizon: int = 1  # values predicted after each window
     difference: str = "auto"  # learn the changes between values: auto (a trend in the training part), on, off
+    inputs: tuple[str, ...] = ()  # other columns of the CSV read beside the target's history (covariates)
+    missing: str = "error"  # a gap in the column: refused ("error") or filled ("interpolate", ``gaps``)
 
     @classmethod
     def for_task(cls, name: str) -> Experiment:
@@ -98,11 +103,27 @@ class Experiment:
             check_val_split(self.val_split)  # the windows, and so the split, are known once the file is read
             if self.difference not in DIFFERENCE_MODES:
                 raise ValueError(f"difference must be one of {', '.join(DIFFERENCE_MODES)}, got {self.difference!r}")
+            self._check_inputs()
+            if self.missing not in MISSING_MODES:
+                raise ValueError(f"missing must be one of {', '.join(MISSING_MODES)}, got {self.missing!r}")
+        elif self.inputs:
+            raise ValueError("other input columns apply to series tasks (sunspots, csv)")
         else:
             split_sizes(self.settings.n_samples, self.val_split)
         self.train.validate()
         if not task.series:  # last: the estimate needs every size valid
             self.check_size(self.settings.n_samples)
+
+    def _check_inputs(self) -> None:
+        if len(self.inputs) > MAX_INPUTS:
+            raise ValueError(f"at most {MAX_INPUTS} other input columns, got {len(self.inputs)}")
+        for name in self.inputs:
+            if name == self.column:
+                raise ValueError(f"column {name!r} is the one predicted: its history is read already")
+            if name == self.time_column:
+                raise ValueError(f"column {name!r} is the time column, not an input")
+            if self.inputs.count(name) > 1:
+                raise ValueError(f"input column {name!r} is given twice")
 
     def model_config(self) -> dict:
         """The description ``LSTMModel.config()`` will give of this experiment's network."""
@@ -124,7 +145,7 @@ class Experiment:
 
     def read_series(self) -> Series:
         """The series task's column (CsvError naming the line and column of any bad cell)."""
-        return read_series(self.series_path, self.column, self.time_column or None)
+        return read_series(self.series_path, self.column, self.time_column or None, self.missing)
 
     def makes_same_model_and_data(self, other: Experiment) -> bool:
         """Whether ``other`` builds the same network and data, so a model trained under one may
@@ -145,14 +166,14 @@ class Experiment:
     def make_model_shape(self) -> tuple[int, int, str]:
         """(inputs, outputs, loss) of this experiment's network."""
         task = self.task_spec
-        return 1, self.horizon if task.series else task.output_size, task.loss
+        return 1 + len(self.inputs), self.horizon if task.series else task.output_size, task.loss
 
     def make_dataset(self, series: Series | None = None, normalizer: Normalizer | None = None) -> Dataset:
         """The run's data, the same every time for the same experiment (and file). A given
         ``normalizer`` (a trained model's) is used instead of one fitted on the data."""
         task = self.task_spec
         if task.series:
-            series = series if series is not None else self.read_series()
+            series = self.filled(series if series is not None else self.read_series())
             n_windows = len(series.values) - self.settings.seq_len - self.horizon + 1
             self.check_size(max(n_windows, 0))
             difference = normalizer.difference if normalizer else self.trend_decision(series).difference
@@ -162,12 +183,38 @@ class Experiment:
             return replace(data, source_sha256=file_sha256(series.path))
         return make_dataset(task, self.settings, self.val_split, self.train.seed, normalizer)
 
+    def training_length(self, series: Series) -> int:
+        """How many of the series' first values the training windows use; the rest only validation reads."""
+        T, horizon = self.settings.seq_len, self.horizon
+        _, n_fit, _ = series_window_counts(series, T, horizon, self.val_split)
+        return n_fit - 1 + T + horizon
+
+    def filled(self, series: Series) -> Series:
+        """``series`` with its gaps filled (``gaps.fill_gaps``: never from the validation part's future)."""
+        if not series.missing or not np.isnan(series.values).any():
+            return series
+        values, _ = fill_gaps(series.values, self.training_length(series))
+        return replace(series, values=values)
+
     def trend_decision(self, series: Series) -> TrendDecision:
         """Whether this series task learns the changes of ``series``, and why: as asked, or (``auto``)
         decided on the values its training windows use (``trend``)."""
-        T, horizon = self.settings.seq_len, self.horizon
-        _, n_fit, _ = series_window_counts(series, T, horizon, self.val_split)
-        return decide(self.difference, series.values[: n_fit - 1 + T + horizon])
+        return decide(self.difference, series.values[: self.training_length(series)])
+
+    def data_notes(self, data: Dataset) -> list[str]:
+        """What the user should know of how a series task's data was read and learned, one line each."""
+        series = data.series
+        if series is None:
+            return []
+        notes = []
+        if series.encoding != "utf-8":
+            notes.append(f"{Path(series.path).name} is not UTF-8: read as {series.encoding}")
+        if series.missing:
+            notes.append(
+                f"filled {series.missing:,} missing value{'s' * (series.missing > 1)} of column {series.column!r}: "
+                "between their neighbours in the training part, the last value carried forward after it"
+            )
+        return [*notes, self.difference_reason(data)]
 
     def difference_reason(self, data: Dataset) -> str:
         """Why ``data`` (a series task's) is learned as changes or as values, in one line."""
@@ -199,6 +246,8 @@ class Experiment:
                 "time_column": self.time_column,
                 "horizon": self.horizon,
                 "difference": self.difference,
+                "inputs": list(self.inputs),
+                "missing": self.missing,
             },
         }
 
@@ -243,6 +292,8 @@ def _experiment_from_record(meta: dict, saved_in: Path | None) -> Experiment:
         time_column=read_str(series, "time_column", "meta.series") if "time_column" in series else "",
         horizon=read_int(series, "horizon", "meta.series", 1, limits.MAX_HORIZON) if "horizon" in series else 1,
         difference=_difference_mode(series),
+        inputs=_input_columns(series),
+        missing=_missing_mode(series),
     )
 
 
@@ -251,6 +302,22 @@ def _difference_mode(series: dict) -> str:
     beside it, else ``difference`` (a mode, or the boolean of older files); ``off`` when absent."""
     key = "difference_mode" if "difference_mode" in series else "difference"
     return recorded_mode(series.get(key, False), f"meta.series.{key}")
+
+
+def _missing_mode(series: dict) -> str:
+    """How gaps were handled ("error" in files from before gaps could be filled)."""
+    mode = read_str(series, "missing", "meta.series") if "missing" in series else "error"
+    if mode not in MISSING_MODES:
+        raise ValueError(f"meta.series.missing must be one of {', '.join(MISSING_MODES)}, got {mode[:40]!r}")
+    return mode
+
+
+def _input_columns(series: dict) -> tuple[str, ...]:
+    """The other columns a model reads (none in files from before covariates)."""
+    names = series.get("inputs", [])
+    if not isinstance(names, list) or len(names) > MAX_INPUTS or not all(isinstance(n, str) and n for n in names):
+        raise ValueError(f"meta.series.inputs must be a list of at most {MAX_INPUTS} column names")
+    return tuple(read_str({"name": n}, "name", "meta.series.inputs") for n in names)
 
 
 def _typed(kind: type, record: dict, where: str) -> object:
