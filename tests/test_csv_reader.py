@@ -135,8 +135,9 @@ def test_what_is_a_number_in_neither_style(tmp_path, cell):
     [("-inf", "'-inf'"), ("Infinity", "'Infinity'"), ("1e400", "'1e400'"),
      ("-1,5e999", "'-1,5e999'"), ("9" * 400, f"'{'9' * 40}…'")],
 )  # fmt: skip
-def test_numbers_too_large_or_not_finite_are_refused(tmp_path, cell, shown):
-    path = write(tmp_path, column("v", ["1", cell, "2"], SEMI))
+@pytest.mark.parametrize("first", ["1", "1.25", "1,25"])  # the style undecided, decided as point, as comma
+def test_numbers_too_large_or_not_finite_are_refused(tmp_path, cell, shown, first):
+    path = write(tmp_path, column("v", [first, cell, "2"], SEMI))
     assert error(path) == f"{path}, line 3, column 'v': {shown} is not a finite number"
 
 
@@ -400,6 +401,8 @@ def test_gaps_do_not_hide_a_bad_cell_or_make_a_series(tmp_path):
     )
     path = write(tmp_path, "t,v\n1,NA\n2,\n3,-\n", "none.csv")
     assert error(path, missing="interpolate") == f"{path}: column 'v' holds no number: its 3 cells are all missing"
+    path = write(tmp_path, "t,v\n1,NA\n", "only.csv")
+    assert error(path, missing="interpolate") == f"{path}: column 'v' holds no number: its only cell is missing"
     path = write(tmp_path, "t,v\n1,NA\n2,5\n3,\n", "one.csv")
     assert error(path, missing="interpolate") == f"{path}: column 'v' has only one value (line 3)"
     path = write(tmp_path, "t,v\n1,7\n2,\n3,7\n", "constant.csv")
@@ -413,8 +416,11 @@ def test_gaps_do_not_hide_a_bad_cell_or_make_a_series(tmp_path):
 
 # ----- values too large for arithmetic ---------------------------------------------------------------------------
 @pytest.mark.parametrize("cell", ["1e308", "-1e101", "1,5e200", "1.0000000000000002e100"])
-def test_numbers_beyond_1e100_are_refused_with_line_and_column(tmp_path, cell):
-    path = write(tmp_path, column("value", ["1", "2", cell, "3"], SEMI))
+@pytest.mark.parametrize("first", ["1", "1.25", "1,25"])  # the style undecided, decided as point, as comma
+def test_numbers_beyond_1e100_are_refused_with_line_and_column(tmp_path, cell, first):
+    if first != "1":  # written as the column is
+        cell = cell.replace(".", ",") if "," in first else cell.replace(",", ".")
+    path = write(tmp_path, column("value", [first, "2", cell, "3"], SEMI))
     message = f"{path}, line 4, column 'value': {cell!r} is too large: numbers beyond ±1e100 overflow when scaled"
     assert error(path, "value") == message
     assert error(path, "value", missing="interpolate") == message
@@ -440,6 +446,18 @@ def test_time_labels_read_like_a_tuple(tmp_path):
     assert pickle.loads(pickle.dumps(labels)) == labels
     assert repr(labels) == "TimeLabels(['2020-01', '', '2020-é3'], 3 labels)"
     assert TimeLabels.of(["a", "b"]) == ("a", "b") and TimeLabels.of([]) == ()
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [[], [""], ["", "", ""], ["ab", "cd"], ["ab", "c", "", "éé"], ["a\0b", "c"], ["x"] * 5000 + ["yy"] + ["z"] * 5000,
+     [""] * 5000 + ["a"], ["2020-01-01"] * 9000, ["𝄞", "\ud800"]],
+)  # fmt: skip
+def test_time_labels_of_one_width_or_many_across_blocks(labels):
+    built = TimeLabels.of(labels)  # one width: no table of ends; widths that change in a later block: one
+    assert list(built) == labels and len(built) == len(labels) and built == labels
+    assert [built[k] for k in range(len(labels))] == labels and built[-2:] == tuple(labels[-2:])
+    assert pickle.loads(pickle.dumps(built)) == labels
 
 
 def test_the_axis_is_the_time_column_when_it_holds_numbers(tmp_path):
@@ -477,17 +495,29 @@ def test_very_long_cells_and_names_are_cut_short(tmp_path):
 
 
 # ----- memory: the values, not the file, its lines and a list of lists -----------------------------------------
-def test_reading_holds_little_more_than_the_values(tmp_path):
-    n = 20_000
-    path = write(tmp_path, "day,level\n" + "".join(f"2020-{k},{k % 977 * 1.5:.4f}\n" for k in range(n)))
+def traced_peak(read):
+    """(what ``read()`` returns, the peak of the memory traced while it ran)."""
     tracemalloc.start()
     try:
-        series = read_series(path, "level")
-        peak = tracemalloc.get_traced_memory()[1]
+        result = read()
+        return result, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def test_reading_holds_little_more_than_the_values_and_the_labels(tmp_path):
+    n = 100_000
+    rows = "".join(f"2020-01-01T{k:06d},{k % 977 * 1.5:.4f}\n" for k in range(n))  # 17-byte labels
+    path = write(tmp_path, "day,level\n" + rows)
+    series, peak = traced_peak(lambda: read_series(path, "level"))
     assert len(series.values) == n
-    assert peak < 64 * n + 1_000_000  # ~26 bytes a row: the values in both styles, then the result
+    assert peak < 12 * n + 500_000  # ~9.5 bytes a row: a decimal point decides the style at once (was ~26)
+    series, peak = traced_peak(lambda: read_series(path, "level", "day"))
+    assert series.times[-1] == f"2020-01-01T{n - 1:06d}" and series.times._ends is None  # one width: no table
+    assert peak < (8 + 17 + 6) * n + 500_000  # ~28 bytes a row: values, label bytes, a block of str (was ~107)
+    path = write(tmp_path, "day;level\n" + rows.replace(",", ";").replace(".", ","), "comma.csv")
+    series, peak = traced_peak(lambda: read_series(path, "level"))
+    assert peak < 12 * n + 500_000  # a decimal comma decides too
 
 
 # ----- fuzzing: only CsvError, and a series that comes back is finite and as long as documented ----------------

@@ -86,7 +86,7 @@ def test_validation_values_never_reach_an_earlier_filled_value():
     [
         ([nan, nan, 3], 2, "the series starts with 2 missing values: its training part (the first 2) holds no number"),
         ([nan, nan], 2, "the series starts with 2 missing values: its training part (the first 2) holds no number"),
-        ([nan, 1], 0, "the series starts with 1 missing values and has no training part to fill them from"),
+        ([nan, 1], 0, "the series starts with 1 missing value and has no training part to fill them from"),
         ([[1.0]], 1, "fill_gaps takes a 1-D series, not an array of shape (1, 1)"),
         ([1, nan], 3, "train_end must lie between 0 and the series' length 2, not 3"),
         ([1, nan], -1, "train_end must lie between 0 and the series' length 2, not -1"),

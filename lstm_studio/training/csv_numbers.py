@@ -57,6 +57,7 @@ MAX_MAGNITUDE = 1e100  # the largest magnitude of a number read (the module docs
 
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _NAN = re.compile(r"[+-]?nan", re.IGNORECASE)
+_DIGITS = frozenset("0123456789")
 _INTEGER = re.compile(r"[+-]?(\d+)", re.ASCII)
 _MISSING = frozenset({"na", "n/a", "#n/a", "null", "none", "nil", "missing", "-", "?", "."})
 
@@ -101,7 +102,11 @@ def is_missing(cell: str) -> bool:
 
 def is_gap(cell: str) -> bool:
     """Whether a stripped cell stands for a missing value: empty, a missing-value mark, or nan."""
-    return not cell or is_missing(cell) or _NAN.fullmatch(cell) is not None
+    if not cell:
+        return True
+    if cell[-1] in _DIGITS:  # no mark and no nan ends in a digit: the usual number is ruled out at once
+        return False
+    return is_missing(cell) or _NAN.fullmatch(cell) is not None
 
 
 def is_word(cell: str) -> bool:
@@ -144,23 +149,33 @@ class NumberColumn:
     """The numbers of one column, read in the one style its cells allow (the module docstring has the rule).
 
     Cells are read as they come, in both styles, so the file needs reading only once; a cell that contradicts an
-    earlier one is refused at once.
+    earlier one is refused at once. The first cell that only one style reads decides the column's style for good:
+    from there on only that style's numbers are kept (8 bytes a cell instead of 16).
     """
 
     def __init__(self, comma_separated: bool) -> None:
         self._comma_separated = comma_separated
-        self._values = {POINT: array("d"), COMMA: array("d")}
+        self._values = {POINT: array("d"), COMMA: array("d")}  # every cell as each style still possible reads it
+        self._count = 0
+        self._decided: str | None = None  # the style a cell only it reads has decided
         self._only: dict[str, tuple[int, str] | None] = {POINT: None, COMMA: None}  # first (line, cell) per style
         self._ambiguous_marks: set[str] = set()  # the marks of cells like 1.060 and 1,060
         self._short_integer = False  # an integer of at most three digits
         self._long_integer = False  # an integer of four digits or more
 
     def __len__(self) -> int:
-        return len(self._values[POINT])
+        return self._count
 
     def add(self, line: int, cell: str) -> None:
         """Read one stripped, non-empty cell of file line ``line``; CellError when it is not a finite number or its
         style contradicts an earlier cell's."""
+        decided = self._decided
+        if decided is not None:  # the usual cell of a decided column: read once, in its style
+            number = value(cell, decided)
+            if number is not None and -MAX_MAGNITUDE <= number <= MAX_MAGNITUDE:  # (NaN fails this too)
+                self._values[decided].append(number)
+                self._count += 1
+                return
         point, comma = readings(cell)
         if point is None and comma is None:
             raise CellError(f"{quoted(cell)} is not a number", line)
@@ -176,13 +191,18 @@ class NumberColumn:
             self._ambiguous_marks.add("," if "," in cell else ".")
         else:
             self._note_integer(cell)
-        self._values[POINT].append(math.nan if point is None else point)
-        self._values[COMMA].append(math.nan if comma is None else comma)
+        values = self._values
+        if POINT in values:
+            values[POINT].append(math.nan if point is None else point)
+        if COMMA in values:
+            values[COMMA].append(math.nan if comma is None else comma)
+        self._count += 1
 
     def add_missing(self) -> None:
         """Note a gap: NaN in either style."""
-        self._values[POINT].append(math.nan)
-        self._values[COMMA].append(math.nan)
+        for values in self._values.values():
+            values.append(math.nan)
+        self._count += 1
 
     def _note_only(self, style: str, line: int, cell: str) -> None:
         """Remember the first cell only ``style`` reads; refuse the column if an earlier cell only the other reads."""
@@ -195,6 +215,8 @@ class NumberColumn:
             )
         if self._only[style] is None:
             self._only[style] = (line, cell)
+            self._decided = style
+            self._values.pop(other)  # the column is in ``style`` now, or refused
 
     def _note_integer(self, cell: str) -> None:
         """Remember the lengths of plain integers: they tell grouping dots from decimal points."""
@@ -219,5 +241,5 @@ class NumberColumn:
         """The column's numbers, float64, in file order, NaN at gaps. Reading ends here: the array is the chosen
         style's buffer itself, not a copy, and the other style's is let go."""
         chosen = self._values[self.style()]
-        self._values = {POINT: array("d"), COMMA: array("d")}
+        self._values, self._count = {POINT: array("d"), COMMA: array("d")}, 0
         return np.frombuffer(chosen, dtype=np.float64) if len(chosen) else np.zeros(0)

@@ -32,9 +32,9 @@ What the reader accepts, in the order it looks:
 
 Every problem is one ``CsvError`` naming the file, and the line and column where there is one, in one short line:
 at most 40 characters of any cell are quoted and at most 10 columns listed. Only the file's first lines are read to
-find its columns; the values are then read line by line, keeping the values (in both number styles until the end
-decides, 16 bytes a row; the chosen style's buffer becomes ``Series.values``) and the time labels (``TimeLabels``:
-their UTF-8 bytes and an 8-byte offset each), nothing more.
+find its columns; the values are then read line by line, keeping the values (8 bytes a row once a cell has decided
+the number style, usually the first; 16 until then; the buffer becomes ``Series.values`` without a copy) and the
+time labels (``TimeLabels``: their UTF-8 bytes, plus an 8-byte end each unless all have one length), nothing more.
 """
 
 from __future__ import annotations
@@ -337,7 +337,8 @@ def read_series(path: str | Path, column: str, time_column: str | None = None, m
         encoding = table.text.encoding if table.text else "utf-8"
     count = len(numbers) - gaps
     if count == 0:
-        raise CsvError(f"{table.name}: column {quoted(column)} holds no number: its {gaps} cells are all missing")
+        cells = "its only cell is" if gaps == 1 else f"its {gaps} cells are all"
+        raise CsvError(f"{table.name}: column {quoted(column)} holds no number: {cells} missing")
     if count == 1:
         raise CsvError(f"{table.name}: column {quoted(column)} has only one value (line {first_number})")
     values = numbers.values()

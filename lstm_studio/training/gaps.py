@@ -59,7 +59,7 @@ def fill_gaps(values: np.ndarray, train_end: int) -> tuple[np.ndarray, int]:
 
 def _leading_gap_message(first: int, train_end: int) -> str:
     """Why the gaps at the start of a series cannot be filled: no number in its training part."""
-    start = f"the series starts with {first} missing values"
+    start = f"the series starts with {first} missing value{'s' if first != 1 else ''}"
     if train_end == 0:
         return f"{start} and has no training part to fill them from"
     return f"{start}: its training part (the first {train_end}) holds no number to fill them from"
