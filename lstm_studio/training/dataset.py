@@ -9,21 +9,31 @@ import numpy as np
 from lstm_studio.training.csv_series import Series
 from lstm_studio.training.normalization import Normalizer
 from lstm_studio.training.tasks import Task, TaskSettings
+from lstm_studio.training.windows import EncodedTargets, EncodedWindows, series_windows
+
+Inputs = np.ndarray | EncodedWindows  # (N, T, 1) model inputs: an array, or a series' windows encoded per batch
+Targets = np.ndarray | EncodedTargets  # (N, O) model targets (or (N,) class indices): likewise
 
 
 @dataclass
 class Dataset:
-    """Model-ready arrays plus the raw validation data the metrics are measured on."""
+    """Model-ready data plus the raw validation data the metrics are measured on.
+
+    A generated task holds arrays. A series task holds no copy of its windows: ``val_windows``,
+    ``val_targets`` and ``train_targets`` are read-only views of the series, and ``x_*`` / ``y_*``
+    encode the windows a batch (or a chunk of validation) indexes, when it indexes them
+    (``windows.EncodedWindows``): read them by index or slice, as the trainer and the metrics do.
+    """
 
     task: Task
     settings: TaskSettings
     normalizer: Normalizer
-    x_train: np.ndarray  # (N_train, T, 1)
-    y_train: np.ndarray  # (N_train, 1) floats, or (N_train,) class indices
-    x_val: np.ndarray
-    y_val: np.ndarray
+    x_train: Inputs  # (N_train, T, 1)
+    y_train: Targets  # (N_train, 1) floats, or (N_train,) class indices
+    x_val: Inputs
+    y_val: Targets
     val_windows: np.ndarray  # raw (N_val, T)
-    val_targets: np.ndarray  # raw next values (N_val,) or class indices (N_val,)
+    val_targets: np.ndarray  # raw next values (N_val,) or (N_val, horizon), or class indices (N_val,)
     train_targets: np.ndarray  # raw, for baselines such as the training mean
     series: Series | None = None  # the whole series, for series tasks
     val_start: int = 0  # index in the series of the first validation target
@@ -110,19 +120,17 @@ def make_series_dataset(
     settings.validate(generated=False)
     T, values = settings.seq_len, series.values
     n, n_fit, n_train = series_window_counts(series, T, horizon, val_split)
-    starts = np.arange(n)[:, None]
-    windows = values[starts + np.arange(T)]  # (n, T)
-    targets = values[starts + T + np.arange(horizon)]  # (n, horizon)
+    windows, targets = series_windows(values, T, horizon)  # views: (n, T) and (n, horizon), nothing copied
     normalizer = normalizer or Normalizer.fit_series(values[: n_fit - 1 + T + horizon], difference)
     train, val = slice(0, n_fit), slice(n_train, n)
     return Dataset(
         task=task,
         settings=settings,
         normalizer=normalizer,
-        x_train=normalizer.encode(windows[train]),
-        y_train=normalizer.encode_target(targets[train], windows[train]),
-        x_val=normalizer.encode(windows[val]),
-        y_val=normalizer.encode_target(targets[val], windows[val]),
+        x_train=EncodedWindows(windows[train], normalizer),
+        y_train=EncodedTargets(targets[train], windows[train], normalizer),
+        x_val=EncodedWindows(windows[val], normalizer),
+        y_val=EncodedTargets(targets[val], windows[val], normalizer),
         val_windows=windows[val],
         val_targets=targets[val],
         train_targets=targets[train],

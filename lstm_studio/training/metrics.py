@@ -8,7 +8,7 @@ import numpy as np
 
 from lstm_studio.core import LSTMModel
 from lstm_studio.core.losses import cross_entropy, mse
-from lstm_studio.training.dataset import Dataset
+from lstm_studio.training.dataset import Dataset, Inputs
 from lstm_studio.training.limits import eval_chunk
 
 
@@ -35,8 +35,9 @@ class Evaluation:
         return out
 
 
-def model_outputs(model: LSTMModel, x: np.ndarray) -> np.ndarray:
-    """Raw model outputs for many windows, in chunks whose buffers stay within a bound."""
+def model_outputs(model: LSTMModel, x: Inputs) -> np.ndarray:
+    """Raw model outputs for many windows, in chunks whose buffers stay within a bound (and, for a
+    series, whose windows are encoded chunk by chunk: see ``windows.EncodedWindows``)."""
     chunk = eval_chunk(model.input_size, model.hidden_sizes, x.shape[1], model.dtype.itemsize)
     return np.concatenate([model.forward(x[i : i + chunk]) for i in range(0, len(x), chunk)])
 
@@ -52,18 +53,20 @@ def evaluate(model: LSTMModel, data: Dataset) -> Evaluation:
     """Loss on the validation part, plus accuracy or RMSE/MAE in raw units."""
     outputs = model_outputs(model, data.x_val)
     if data.task.is_classification:
-        loss, _ = cross_entropy(outputs, data.y_val)
+        y_val = np.asarray(data.y_val)
+        loss, _ = cross_entropy(outputs, y_val)
         pred = outputs.argmax(axis=1)
         return Evaluation(
             loss=loss,
             predictions=pred,
-            targets=data.y_val,
-            accuracy=float(np.mean(pred == data.y_val)),
-            confusion=confusion_matrix(data.y_val, pred, model.output_size),
+            targets=y_val,
+            accuracy=float(np.mean(pred == y_val)),
+            confusion=confusion_matrix(y_val, pred, model.output_size),
         )
-    loss, _ = mse(outputs, data.y_val.astype(outputs.dtype))
+    # the targets are as large as the outputs (N_val, horizon): one array, so the loss is summed as before
+    loss, _ = mse(outputs, np.array(data.y_val, dtype=outputs.dtype))
     raw = data.normalizer.decode(outputs, data.val_windows)  # (N, horizon)
-    targets = np.asarray(data.val_targets, dtype=np.float64).reshape(raw.shape)
+    targets = np.array(data.val_targets, dtype=np.float64).reshape(raw.shape)  # a series' is a view: copied
     err = raw - targets
     return Evaluation(
         loss=loss,

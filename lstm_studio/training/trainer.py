@@ -150,6 +150,7 @@ def train(
     optimizer = Adam(config.lr)
     rng = np.random.default_rng(config.seed)
     groups = _layer_groups(model)
+    # A generated task's arrays; a series' windows, encoded (into the model's dtype) batch by batch as indexed
     x, y = data.x_train.astype(model.dtype), data.y_train
     n = len(x)
     batches = math.ceil(n / config.batch_size)
