@@ -28,3 +28,11 @@ def test_peak_memory_does_not_grow_across_epochs():
     # epoch's peak may exceed the fourth's by one copy of the weights in flight (a new best epoch), no more:
     # a leak of one copy per epoch (or of the batch buffers once) fails.
     assert max(peaks[4:]) - peaks[3] <= weights + 16 * 1024, (weights, peaks)
+
+
+def test_a_series_run_is_sized_by_its_values_not_its_windows_copied():
+    from lstm_studio.training import limits
+
+    shape = (1, [32], 48, 32, "float64", 1_000_000)  # the one-million-row hourly series, --seq-len 48
+    as_views, as_copies = limits.run_bytes(*shape, views=True), limits.run_bytes(*shape)
+    assert as_views < 100 * 2**20 < 1 * 2**30 < as_copies  # a machine with 1 GB to spare may train it

@@ -54,3 +54,18 @@ def test_an_excel_unicode_text_export_trains(tmp_path, capsys):
     csv.write_bytes(text.encode("utf-16"))  # with its byte-order mark, as Excel writes it
     code, out = train(tmp_path, csv)
     assert code == 0 and out.exists() and "read as utf-16" in capsys.readouterr().err
+
+
+def test_the_window_names_its_own_way_out_of_a_gap(qtbot, tmp_path):
+    from lstm_studio.gui.settings_form import SettingsForm
+    from lstm_studio.training import Experiment
+
+    values = [f"{v:.3f}" for v in level_values()]
+    values[40] = ""
+    csv = write_rows(tmp_path / "gaps.csv", enumerate(values))
+    form = SettingsForm()
+    qtbot.addWidget(form)
+    form.set_experiment(Experiment.for_task("csv").with_changes(csv_path=str(csv), column="value", seq_len=6))
+    assert "set Missing values to interpolate" in form.problem() and "--missing" not in form.problem()
+    form.missing_combo.setCurrentText("interpolate")
+    assert form.problem() == "" and form.series().missing == 1

@@ -209,7 +209,7 @@ def test_a_file_changed_on_disk_is_checked_again_without_an_edit(form, tmp_path)
 def test_series_cache_keeps_only_the_latest_read_of_each_source(form, tmp_path, monkeypatch):
     reads = []
     read_series = Experiment.read_series
-    monkeypatch.setattr(Experiment, "read_series", lambda self: reads.append(self.column) or read_series(self))
+    monkeypatch.setattr(Experiment, "read_series", lambda self, _=None: reads.append(self.column) or read_series(self))
     path = write_csv(tmp_path / "levels.csv", 120, mtime_ns=1_000_000_000)
     form.set_experiment(csv_experiment(path))
     form.epochs_spin.setValue(3)  # same source: not read again
@@ -218,6 +218,18 @@ def test_series_cache_keeps_only_the_latest_read_of_each_source(form, tmp_path, 
         write_csv(path, n, mtime_ns=mtime)
         assert len(form.series().values) == n
     assert reads == ["level"] * 3
-    assert list(form._series_cache) == [(str(path), "level", "day", "error")]  # one entry, not one per version
+    assert list(form.reader.cache) == [(str(path), "level", "day", "error")]  # one entry, not one per version
     form.source_editor.column_combo.setCurrentText("day")
-    assert isinstance(form.series(), Series) and len(form._series_cache) == 2
+    assert isinstance(form.series(), Series) and len(form.reader.cache) == 2
+
+
+def test_a_large_file_is_read_off_the_gui_thread_with_its_progress_shown(qtbot, form, tmp_path, monkeypatch):
+    from lstm_studio.gui import series_reader
+
+    monkeypatch.setattr(series_reader, "BACKGROUND_BYTES", 0)  # every file counts as large
+    path = write_csv(tmp_path / "levels.csv", 120, mtime_ns=1_000_000_000)
+    form.set_experiment(csv_experiment(path))
+    assert form.problem().startswith("reading levels.csv") and form.reader.busy  # Train waits meanwhile
+    with qtbot.waitSignal(form.reader.ready, timeout=10_000):
+        pass
+    assert form.problem() == "" and len(form.series().values) == 120 and not form.error_label.isVisible()

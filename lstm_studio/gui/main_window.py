@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         self.runner.finished.connect(self._on_run_finished)
         self.loader.done.connect(self._on_loaded)
         self.loader.failed.connect(self._on_load_failed)
+        self.form.reader.ready.connect(lambda: self._close_when_finished and self.close())
         self.try_it.answered.connect(self._on_try_it_answered)
         self.try_it.input.textChanged.connect(self.inside.typed_changed)
         self.inside.replay.moved.connect(self._on_replay_moved)
@@ -339,7 +340,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Stop and join the training thread and any sweep, remember the settings, then close."""
         self.runs_view.sweeper.cancel_and_wait()  # no trial process outlives the window
-        if not self.runner.stop_and_wait() or not self.loader.wait(LOAD_JOIN_MS):
+        joined = self.loader.wait(LOAD_JOIN_MS) and self.form.reader.wait(LOAD_JOIN_MS)
+        if not self.runner.stop_and_wait() or not joined:
             # A batch, an evaluation or a file longer than the wait: close when it has ended.
             self._close_when_finished = True
             self.show_message("stopping: the window closes when the current batch ends")

@@ -112,6 +112,8 @@ class SeriesPreview(pg.PlotWidget):
         self.setMinimumWidth(100)  # pyqtgraph's own minimum would widen the whole settings panel
         self.hideButtons()
         self.getPlotItem().showGrid(x=True, y=True, alpha=0.2)
+        self.getPlotItem().setDownsampling(auto=True, mode="peak")  # a million values draw as fast as a thousand
+        self.getPlotItem().setClipToView(True)
         self.curve = self.plot(pen=pg.mkPen("#1f77b4", width=1))
 
     def show_series(self, series: Series | None) -> None:

@@ -17,12 +17,10 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from lstm_studio.gui.form_fields import FIELDS, GROUPS, TASK_GROUP, Field, csv_task, experiment_value, series_tasks
+from lstm_studio.gui.series_reader import FileStamp, SeriesReader
 from lstm_studio.gui.series_source import SeriesPreview, SeriesSourceEditor
-from lstm_studio.training import CSV_TASK, TASKS, CsvError, Experiment, Series, Task
+from lstm_studio.training import CSV_TASK, TASKS, Experiment, Series, Task
 from lstm_studio.training.dataset import series_window_counts
-
-FileStamp = tuple[int, int]  # (modification time in ns, size) of a regular file; (0, 0) for anything else
-SourceKey = tuple[str, str, str, str]  # (path, column, time column, missing) of a series
 
 
 def file_stamp(path: str) -> FileStamp:
@@ -54,7 +52,9 @@ class SettingsForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._widgets: dict[str, QWidget] = {}  # Field.name -> its widget
-        self._series_cache: dict[SourceKey, tuple[FileStamp, Series | str]] = {}  # the latest read of each source
+        self.reader = SeriesReader(self)  # the chosen column, read off the GUI thread when the file is large
+        self.reader.ready.connect(self._on_read)
+        self.reader.progressed.connect(self._show_problem)
         self._check_memo: tuple[tuple[Experiment, FileStamp, str], _Check] | None = None
         self._quiet = False  # True while set_experiment writes: edits are then not reactions
         self._written = Experiment()  # the last experiment set_experiment showed
@@ -180,7 +180,7 @@ class SettingsForm(QWidget):
 
     def _check_now(self, experiment: Experiment, stamp: FileStamp) -> _Check:
         has_source = experiment.task_spec.series and experiment.series_path and experiment.column
-        source = self._read_series(experiment, stamp) if has_source else None
+        source = self.reader.read(experiment, stamp) if has_source else None
         return _Check(source if isinstance(source, Series) else None, self._problem(experiment, source))
 
     def _problem(self, experiment: Experiment, source: Series | str | None) -> str:
@@ -198,19 +198,6 @@ class SettingsForm(QWidget):
             except ValueError as exc:
                 return str(exc)
         return ""
-
-    def _read_series(self, experiment: Experiment, stamp: FileStamp) -> Series | str:
-        """The series, or why it cannot be read; read again when the file changed, and only the
-        latest read of each (path, column, time column) is kept."""
-        key = (experiment.series_path, experiment.column, experiment.time_column, experiment.missing)
-        cached = self._series_cache.get(key)
-        if cached is None or cached[0] != stamp:
-            try:
-                source: Series | str = experiment.read_series()
-            except CsvError as exc:
-                source = str(exc)
-            self._series_cache[key] = cached = (stamp, source)
-        return cached[1]
 
     # ----- reactions --------------------------------------------------------------------------
     def _on_task_chosen(self) -> None:
@@ -231,6 +218,16 @@ class SettingsForm(QWidget):
             return
         check = self._check()
         self.preview.show_series(check.series)
-        self.error_label.setText(check.problem)
-        self.error_label.setVisible(bool(check.problem))
+        self._show_problem(check.problem)
         self.changed.emit()
+
+    def _on_read(self) -> None:
+        """A large file has been read: check again (and start reading the next source, if it changed)."""
+        self._check_memo = None
+        self._on_edited()
+
+    def _show_problem(self, text: str) -> None:
+        """The problem in red; progress of a background read in grey."""
+        self.error_label.setStyleSheet(f"color: {'#7f8c8d' if self.reader.busy else '#c0392b'};")
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))

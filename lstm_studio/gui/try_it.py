@@ -34,7 +34,8 @@ def describe(prediction: Prediction) -> str:
 
 
 class TryItBox(QGroupBox):
-    """Parses what is typed and asks ``predictor`` (set by the window) for an answer."""
+    """Parses what is typed and asks ``predictor`` (set by the window) for an answer; a model that
+    reads other columns gets one more box per column."""
 
     answered = Signal(list, object)  # the values typed, and the Prediction
 
@@ -43,9 +44,10 @@ class TryItBox(QGroupBox):
         self.input = QLineEdit(objectName="tryInput")
         self.input.setToolTip("numbers separated by spaces or commas; the answer updates as you type")
         self.result = QLabel(objectName="tryResult", wordWrap=True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.input)
-        layout.addWidget(self.result)
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.addWidget(self.input)
+        self.layout_.addWidget(self.result)
+        self.column_inputs: dict[str, QLineEdit] = {}  # one per other column the model reads
         self.predictor: Predictor | None = None
         self.waiting = ""
         self.input.textChanged.connect(self.update_answer)
@@ -60,7 +62,21 @@ class TryItBox(QGroupBox):
     def set_predictor(self, predictor: Predictor | None, waiting: str = "") -> None:
         """Use this model from now on and answer again (``waiting`` says why there is none yet)."""
         self.predictor, self.waiting = predictor, waiting
+        columns = predictor.input_columns if predictor is not None else ()
+        if tuple(self.column_inputs) != columns:
+            self._make_column_inputs(columns, predictor.seq_len if predictor is not None else 0)
         self.update_answer()
+
+    def _make_column_inputs(self, columns: Sequence[str], seq_len: int) -> None:
+        for box in self.column_inputs.values():
+            box.deleteLater()
+        self.column_inputs = {}
+        for k, column in enumerate(columns):
+            box = QLineEdit(objectName=f"tryInput_{column}", placeholderText=f"{column}: {seq_len} numbers")
+            box.setToolTip(f"the values of column {column!r} over the same steps")
+            box.textChanged.connect(self.update_answer)
+            self.layout_.insertWidget(1 + k, box)
+            self.column_inputs[column] = box
 
     def values(self) -> list[float] | None:
         """The typed numbers, or None when the box is empty or holds something else."""
@@ -85,7 +101,8 @@ class TryItBox(QGroupBox):
             self.result.setText(self.waiting or "train or load a model first")
             return
         try:
-            prediction = self.predictor.predict(values)
+            inputs = {column: parse_values(box.text()) for column, box in self.column_inputs.items()}
+            prediction = self.predictor.predict(values, inputs)
         except ValueError as exc:
             self.result.setText(f"<span style='color:#c0392b'>{exc}</span>")
             return

@@ -42,7 +42,7 @@ from __future__ import annotations
 import csv
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -75,6 +75,7 @@ SHOWN_COLUMNS = 10  # a message lists at most this many column names
 _ANY_DELIMITER = re.compile("[;\t,]")
 MISSING_MODES = ("error", "interpolate")  # what read_series does with a gap: refuse it, or keep it as NaN
 MISSING_HINT = "use --missing interpolate to fill gaps"
+PROGRESS_LINES = 50_000  # a progress report every so many lines
 
 
 @dataclass(frozen=True)
@@ -304,11 +305,18 @@ def _gap(cell: str) -> str:
     return f"{quoted(cell)} is not a finite number (a missing value)"
 
 
-def read_series(path: str | Path, column: str, time_column: str | None = None, missing: str = "error") -> Series:
+def read_series(
+    path: str | Path,
+    column: str,
+    time_column: str | None = None,
+    missing: str = "error",
+    progress: Callable[[float], None] | None = None,
+) -> Series:
     """The numbers of ``column`` (and the labels of ``time_column``): one per data row, that is per row below the
     header that is not blank; CsvError naming the first bad cell. A gap (an empty cell, NA, nan, …) is refused with
     ``missing="error"``, and kept as NaN with ``missing="interpolate"`` (``gaps.fill_gaps`` fills it once the
-    training part is known); the column must still hold two different numbers."""
+    training part is known); the column must still hold two different numbers. ``progress`` is told the share
+    of the file read now and then (from the reading thread)."""
     if missing not in MISSING_MODES:
         raise ValueError(f"missing must be one of {', '.join(MISSING_MODES)}, not {missing!r}")
     with _reading(path) as table:
@@ -318,6 +326,8 @@ def read_series(path: str | Path, column: str, time_column: str | None = None, m
         times = LabelBuilder()
         gaps, first_number = 0, None
         for line, cells in table.rows:
+            if progress is not None and line % PROGRESS_LINES == 0:
+                progress(table.text.fraction_read())
             _check_width(table, line, cells)
             cell = cells[index].strip() if index < len(cells) else ""
             if is_gap(cell):

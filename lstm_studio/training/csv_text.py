@@ -89,6 +89,13 @@ class TextFile:
         self.encoding = _UTF16_BOMS.get(start[:2], UTF8)
         self._utf8_seen = False  # UTF-8 beyond ASCII read so far: the file can no longer turn out Windows-1252
 
+    def fraction_read(self) -> float:
+        """How much of the file has been read, from 0 to 1 (for a progress display)."""
+        try:
+            return min(self._handle.tell() / max(os.fstat(self._handle.fileno()).st_size, 1), 1.0)
+        except (OSError, ValueError):
+            return 0.0
+
     def lines(self) -> Iterator[str]:
         """The file's lines, each with its ending."""
         return self._utf16_lines() if self.encoding != UTF8 else self._byte_lines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 from lstm_studio.core import DTYPES, LSTMModel
 from lstm_studio.core.model import parameter_shapes
 from lstm_studio.training import limits
+from lstm_studio.training.covariates import with_inputs
 from lstm_studio.training.csv_series import MISSING_MODES, Series, read_series
 from lstm_studio.training.dataset import (
     Dataset,
@@ -135,7 +137,13 @@ class Experiment:
         """ValueError when a run over ``n_windows`` windows would not fit in memory."""
         inputs, _, _ = self.make_model_shape()
         limits.check_run_size(
-            inputs, self.hidden_sizes, self.settings.seq_len, self.train.batch_size, self.dtype, n_windows
+            inputs,
+            self.hidden_sizes,
+            self.settings.seq_len,
+            self.train.batch_size,
+            self.dtype,
+            n_windows,
+            views=self.task_spec.series,  # a series' windows are views of it (``windows``), not copies
         )
 
     @property
@@ -143,9 +151,10 @@ class Experiment:
         """The CSV file a series task reads ('' for generated tasks)."""
         return self.task_spec.data_path or self.csv_path
 
-    def read_series(self) -> Series:
-        """The series task's column (CsvError naming the line and column of any bad cell)."""
-        return read_series(self.series_path, self.column, self.time_column or None, self.missing)
+    def read_series(self, progress: Callable[[float], None] | None = None) -> Series:
+        """The series task's column (CsvError naming the line and column of any bad cell); ``progress``
+        is told the share of the file read now and then."""
+        return read_series(self.series_path, self.column, self.time_column or None, self.missing, progress)
 
     def makes_same_model_and_data(self, other: Experiment) -> bool:
         """Whether ``other`` builds the same network and data, so a model trained under one may
@@ -180,8 +189,16 @@ class Experiment:
             data = make_series_dataset(
                 task, self.settings, series, self.horizon, self.val_split, difference, normalizer
             )
+            if self.inputs:
+                length = self.training_length(series)
+                data = with_inputs(data, self.inputs, self.read_inputs(series), length, normalizer)
             return replace(data, source_sha256=file_sha256(series.path))
         return make_dataset(task, self.settings, self.val_split, self.train.seed, normalizer)
+
+    def read_inputs(self, series: Series) -> np.ndarray:
+        """The other input columns of the series' file, (rows, columns), gaps filled as the series' are."""
+        columns = [self.filled(read_series(series.path, name, None, self.missing)).values for name in self.inputs]
+        return np.stack(columns, axis=1)
 
     def training_length(self, series: Series) -> int:
         """How many of the series' first values the training windows use; the rest only validation reads."""

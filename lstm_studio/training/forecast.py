@@ -24,10 +24,21 @@ def forecast(predictor: Predictor, history: Sequence[float], seq_len: int, steps
     return np.array(out)
 
 
+def no_forecast_reason(predictor: Predictor) -> str:
+    """Why there is no forecast beyond the data ('' when there can be one)."""
+    if predictor.input_columns:
+        return (
+            f"no forecast beyond the data: the model also reads {', '.join(predictor.input_columns)}, "
+            "whose future values are not known"
+        )
+    return ""
+
+
 def forecast_beyond(predictor: Predictor, data: Dataset) -> tuple[np.ndarray, np.ndarray] | None:
     """(x, values) of a forecast past the end of a series task's data, joined to its last real
-    value and spaced like its time axis; None for tasks without a series."""
-    if data.series is None or data.task.is_classification:
+    value and spaced like its time axis; None for tasks without a series, and for a model that reads
+    other columns (``no_forecast_reason``)."""
+    if data.series is None or data.task.is_classification or predictor.input_columns:
         return None
     seq_len, x = data.settings.seq_len, data.series.axis
     steps = max(seq_len, FORECAST_STEPS)

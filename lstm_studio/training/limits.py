@@ -46,24 +46,27 @@ def eval_chunk(input_size: int, hidden_sizes: Sequence[int], T: int, itemsize: i
     return int(max(1, min(EVAL_CHUNK_MAX, EVAL_CHUNK_BYTES // max(per_window, 1))))
 
 
-def run_bytes(input_size: int, hidden_sizes: Sequence[int], T: int, batch: int, dtype: str, n_windows: int) -> int:
+def run_bytes(
+    input_size: int, hidden_sizes: Sequence[int], T: int, batch: int, dtype: str, n_windows: int, views: bool = False
+) -> int:
     """Bytes a run needs: its data, the training batch's buffers, a validation pass's buffers,
-    and the weights with their gradients and Adam's two moments."""
+    and the weights with their gradients and Adam's two moments. With ``views`` (a series' windows,
+    ``windows``) the data holds a few values per window, not a copy of each window."""
     itemsize = np.dtype(dtype).itemsize
     layers = layer_inputs(input_size, hidden_sizes)
     train = sum(buffer_bytes(T, batch, n_in, H, itemsize) for n_in, H in layers)
     chunk = eval_chunk(input_size, hidden_sizes, T, itemsize)
     validate = sum(buffer_bytes(T, chunk, n_in, H, itemsize, backward=False) for n_in, H in layers)
     weights = sum(4 * H * (n_in + H + 2) for n_in, H in layers) * itemsize * 4
-    data = DATA_COPIES * n_windows * T * 8
+    data = DATA_COPIES * n_windows * (input_size if views else T) * 8
     return train + validate + weights + data
 
 
 def check_run_size(
-    input_size: int, hidden_sizes: Sequence[int], T: int, batch: int, dtype: str, n_windows: int
+    input_size: int, hidden_sizes: Sequence[int], T: int, batch: int, dtype: str, n_windows: int, views: bool = False
 ) -> None:
     """ValueError when the run would need more than ``memory_limit()``, saying what to shrink."""
-    need, limit = run_bytes(input_size, hidden_sizes, T, batch, dtype, n_windows), memory_limit()
+    need, limit = run_bytes(input_size, hidden_sizes, T, batch, dtype, n_windows, views), memory_limit()
     if need > limit:
         raise ValueError(
             f"this run would need about {_gigabytes(need)} of memory ({n_windows:,} windows of {T} steps, "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,8 +66,6 @@ class Predictor:
         classes = meta.get("classes") or []
         if not isinstance(classes, list) or not all(isinstance(c, str) and len(c) <= MAX_TEXT for c in classes):
             raise ValueError("meta.classes must be a list of labels")
-        if model.input_size != 1:
-            raise ValueError(f"the model reads {model.input_size} values per step; predictions take one")
         task = get_task(read_str(meta, "task", "meta"))
         if kind != task.kind:
             raise ValueError(f"meta.kind {kind!r} is not the kind of task {task.name!r}")
@@ -77,19 +75,32 @@ class Predictor:
         elif model.loss != task.loss:
             raise ValueError("a regression model must be trained with mse")
         normalizer = Normalizer.from_meta(read_object(meta, "normalization", "meta"))
+        if model.input_size != 1 + len(normalizer.inputs):
+            raise ValueError(
+                f"the model reads {model.input_size} values per step, but its record names "
+                f"{1 + len(normalizer.inputs)} (its column and {len(normalizer.inputs)} others)"
+            )
         return cls(model, task, normalizer, classes, read_int(meta, "seq_len", "meta", 2, MAX_SEQ_LEN))
 
-    def predict(self, values: Sequence[float]) -> Prediction:
-        """The model's answer for a raw sequence (its last ``seq_len`` values); ValueError when
-        there are too few or they are not finite, AnswerError when the answer is not finite."""
-        window = np.asarray(values, dtype=np.float64).reshape(1, -1)
-        if window.shape[1] < self.seq_len:
-            raise ValueError(f"the model reads {self.seq_len} values: give {self.seq_len}, not {window.shape[1]}")
-        if not np.all(np.isfinite(window)):
-            raise ValueError("every value must be a finite number")
-        window = window[:, -self.seq_len :]
+    @property
+    def input_columns(self) -> tuple[str, ...]:
+        """The other columns the model reads beside the sequence (their values are needed too)."""
+        return self.normalizer.input_columns
+
+    def predict(self, values: Sequence[float], inputs: Mapping[str, Sequence[float]] | None = None) -> Prediction:
+        """The model's answer for a raw sequence (its last ``seq_len`` values) and, for a model that
+        reads other columns, theirs over the same steps (``inputs``: {column: values}); ValueError
+        when values are missing, too few or not finite, AnswerError when the answer is not finite."""
+        window = self._last(values, "")
+        covariates = None
+        if self.input_columns:
+            inputs = inputs or {}
+            absent = [name for name in self.input_columns if name not in inputs]
+            if absent:
+                raise ValueError(f"the model also reads column {absent[0]!r}: give its last {self.seq_len} values too")
+            covariates = np.stack([self._last(inputs[name], name)[0] for name in self.input_columns], axis=1)[None]
         with np.errstate(over="ignore", invalid="ignore"):
-            x = self.normalizer.encode(window)
+            x = self.normalizer.encode(window, covariates)
             if not np.all(np.isfinite(x)):
                 raise AnswerError("the values are too large for this model's normalisation")
             outputs = self.model.forward(x)
@@ -103,3 +114,13 @@ class Predictor:
         if not np.all(np.isfinite(raw)):
             raise AnswerError("the model's answer is not a finite number in raw units (it overflows when scaled back)")
         return Prediction(values=tuple(float(v) for v in raw))
+
+    def _last(self, values: Sequence[float], column: str) -> np.ndarray:
+        """The last ``seq_len`` of ``values`` as a (1, seq_len) array; ValueError for too few or non-finite."""
+        window = np.asarray(values, dtype=np.float64).reshape(1, -1)
+        of = f" of column {column!r}" if column else ""
+        if window.shape[1] < self.seq_len:
+            raise ValueError(f"the model reads {self.seq_len} values{of}: give {self.seq_len}, not {window.shape[1]}")
+        if not np.all(np.isfinite(window)):
+            raise ValueError(f"every value{of} must be a finite number")
+        return window[:, -self.seq_len :]

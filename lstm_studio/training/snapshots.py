@@ -133,7 +133,7 @@ def inspect(model: LSTMModel, data: Dataset | None, window: int, typed: tuple[Pr
     values typed into Try it, read through ``typed``'s predictor) and, where there is data, the
     gradient flow on the fixed batch. For a worker thread: nothing here is quick enough for the GUI."""
     with np.errstate(over="ignore", invalid="ignore"):
-        if typed is not None:
+        if typed is not None and not typed[0].input_columns:  # a model of several columns: its data's window
             predictor, values = typed
             raw = np.asarray(values[-predictor.seq_len :], dtype=np.float64)
             trace = Trace(-1, raw, model.trace(predictor.normalizer.encode(raw[None, :])))

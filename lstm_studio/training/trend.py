@@ -34,11 +34,14 @@ def line_r2(values: np.ndarray) -> float:
         return 0.0
     t = np.arange(len(y), dtype=np.float64)
     t -= t.mean()
-    centred = y - y.mean()
-    total = float(centred @ centred)
-    if total == 0.0 or not np.isfinite(total):
+    with np.errstate(over="ignore", invalid="ignore"):  # values too large to square: no trend to speak of
+        centred = y - y.mean()
+        total = float(centred @ centred)
+        if total == 0.0 or not np.isfinite(total):
+            return 0.0
+        explained = float(t @ centred) ** 2 / float(t @ t)
+    if not np.isfinite(explained):
         return 0.0
-    explained = float(t @ centred) ** 2 / float(t @ t)
     return min(max(explained / total, 0.0), 1.0)
 
 

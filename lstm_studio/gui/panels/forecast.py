@@ -8,6 +8,8 @@ from PySide6.QtCore import Qt
 
 from lstm_studio.gui.panels.base import LEGEND_BRUSH, TRAIN_COLOR, VAL_COLOR, Panel
 from lstm_studio.gui.ranges import ExpandingRange
+from lstm_studio.training.forecast import no_forecast_reason
+from lstm_studio.training.predictor import Predictor
 from lstm_studio.training.session import Session
 from lstm_studio.training.tasks import Task
 
@@ -23,6 +25,8 @@ class ForecastPanel(Panel):
         self.setLabel("bottom", "time")
         self.setLabel("left", "value")
         self.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
+        self.getPlotItem().setDownsampling(auto=True, mode="peak")  # a long validation part draws quickly
+        self.getPlotItem().setClipToView(True)
         self.actual_curve = self.plot(pen=pg.mkPen(TRAIN_COLOR, width=2), name="actual")
         self.one_step_curve = self.plot(pen=pg.mkPen(VAL_COLOR, width=2), name="one step ahead")
         self.future_curve = self.plot(pen=pg.mkPen("#d62728", width=2, style=Qt.PenStyle.DashLine), name="forecast")
@@ -36,6 +40,8 @@ class ForecastPanel(Panel):
         """Another model, other data: the ranges start afresh."""
         self.x_range.reset()
         self.y_range.reset()
+        reason = no_forecast_reason(Predictor.for_data(session.model, session.data)) if session.data else ""
+        self.set_title(f"{self.title} ({reason})" if reason else self.title)
 
     def draw(self, session: Session) -> None:
         """The newest evaluation over the validation part; the forecast of the weights kept."""
