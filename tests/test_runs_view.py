@@ -132,3 +132,22 @@ def test_closing_the_window_during_a_sweep_leaves_no_process(qtbot, window, runs
     qtbot.waitUntil(lambda: any(p.joinpath("history.csv").exists() for p in runs_dir.iterdir()), timeout=60_000)
     window.close()
     assert not multiprocessing.active_children() and not window.runs_view.sweeper.running
+
+
+def test_the_compare_plot_gives_shown_runs_new_data_instead_of_rebuilding_them(qtbot):
+    from lstm_studio.gui.runs.compare_plot import ComparePlot
+    from lstm_studio.training.run_format import parse_history
+
+    def history(n):
+        rows = "".join(f"{e},{1 / e},{2 / e},{0.5 / e},0.1,{0.01 * e}\n" for e in range(1, n + 1))
+        return parse_history("epoch,train_loss,val_loss,val_rmse,grad_norm_lstm1,seconds\n" + rows)
+
+    plot = ComparePlot()
+    qtbot.addWidget(plot)
+    plot.show_runs([history(3)], ["lr 0.01"], [3], metric=False, smoothing=0.0)
+    first = plot.runs[0].main
+    plot.show_runs([history(5), history(2)], ["lr 0.01", "lr 0.02"], [5, 2], metric=False, smoothing=0.0)
+    assert plot.runs[0].main is first and len(first.getData()[0]) == 5 and len(plot.runs) == 2
+    plot.show_runs([history(5)], ["lr 0.01"], [5], metric=True, smoothing=0.0)
+    assert len(plot.runs) == 1 and len(plot.runs[0].training.getData()[0] or []) == 0  # the metric alone
+    assert plot.getAxis("left").labelText == "val_rmse"

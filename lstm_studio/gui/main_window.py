@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Stop and join the training thread and any sweep, remember the settings, then close."""
-        self.runs_view.sweeper.cancel_and_wait()  # no trial process outlives the window
+        self.runs_view.close_down()  # no trial process outlives the window, no thread its listing
         joined = self.loader.wait(LOAD_JOIN_MS) and self.form.reader.wait(LOAD_JOIN_MS)
         if not self.runner.stop_and_wait() or not joined:
             # A batch, an evaluation or a file longer than the wait: close when it has ended.

@@ -26,37 +26,69 @@ class ComparePlot(pg.PlotWidget):
         self.setLabel("bottom", "epoch")
         self.getAxis("left").enableAutoSIPrefix(False)  # log ticks read 0.001, not "(x0.001)"
         self.legend = self.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
-        self.curves: list[pg.PlotDataItem] = []
+        self.runs: list[_RunItems] = []  # the plot items of each run shown, reused from one call to the next
+        self._shown: tuple = ()  # (metric, labels) the legend, title and axes were last set up for
         self.show_runs([], [], [], metric=False, smoothing=0.0)
+
+    @property
+    def curves(self) -> list[pg.GraphicsObject]:
+        """Every curve and best-epoch dot on the plot."""
+        return [item for run in self.runs for item in run.items]
 
     def show_runs(self, histories: Sequence[RunHistory], labels: Sequence[str], best: Sequence[int],
                   metric: bool, smoothing: float) -> None:  # fmt: skip
         """One colour per run: the metric, or validation (solid) and training (dashed) loss, smoothed;
-        a dot at each run's best epoch."""
-        for item in self.curves:
-            self.removeItem(item)
-        self.legend.clear()
-        self.curves = []
+        a dot at each run's best epoch. The items of runs already shown are given new data, not rebuilt:
+        while a sweep adds its trials one by one, each redraw stays short."""
+        labels = [label or f"run {k + 1}" for k, label in enumerate(labels)]
+        setup = (metric, tuple(labels))
+        if setup != self._shown:
+            self._set_up(histories, labels, metric)
+        for k, (history, best_epoch) in enumerate(zip(histories, best, strict=True)):
+            self.runs[k].show(history, best_epoch, metric, smoothing)
+        self.enableAutoRange()
+
+    def _set_up(self, histories: Sequence[RunHistory], labels: Sequence[str], metric: bool) -> None:
+        """Title, axes, legend and one set of items per run, for another set of runs or another measure."""
+        self._shown = (metric, tuple(labels))
+        while len(self.runs) > len(labels):
+            for item in self.runs.pop().items:
+                self.removeItem(item)
+        while len(self.runs) < len(labels):
+            self.runs.append(_RunItems(self, COLORS[len(self.runs) % len(COLORS)]))
         self.setLogMode(y=not metric)
         name = histories[0].metric if metric and histories else "loss (log)"
         self.setTitle("Compare runs: " + ("the task's metric" if metric else "validation — and training - -"),
                       **TITLE_STYLE)  # fmt: skip
         self.setLabel("left", name)
-        for k, (history, label, best_epoch) in enumerate(zip(histories, labels, best, strict=True)):
-            color = COLORS[k % len(COLORS)]
-            epochs = history.column("epoch")
-            columns = [(history.metric, Qt.PenStyle.SolidLine)] if metric else [
-                ("val_loss", Qt.PenStyle.SolidLine), ("train_loss", Qt.PenStyle.DashLine)]  # fmt: skip
-            for i, (column, style) in enumerate(columns):
-                values = smooth(history.column(column), smoothing)
-                curve = self.plot(epochs, values, pen=pg.mkPen(color, width=2, style=style),
-                                  name=(label or f"run {k + 1}") if i == 0 else None)  # fmt: skip
-                self.curves.append(curve)
-            if 1 <= best_epoch <= len(epochs):
-                y = smooth(history.column(columns[0][0]), smoothing)[best_epoch - 1]
-                dot = pg.ScatterPlotItem([best_epoch], [np.log10(y) if not metric and y > 0 else y], size=10,
-                                         brush=pg.mkBrush(color), pen=pg.mkPen("w"), symbol="o")  # fmt: skip
-                dot.setToolTip(f"best epoch {best_epoch}")
-                self.addItem(dot)
-                self.curves.append(dot)
-        self.enableAutoRange()
+        self.legend.clear()
+        for run, label in zip(self.runs, labels, strict=True):
+            run.main.opts["name"] = label  # what PlotDataItem.name() answers, as if given when it was made
+            self.legend.addItem(run.main, label)
+
+
+class _RunItems:
+    """One run's solid curve (validation loss or the metric), dashed curve (training loss) and best-epoch dot."""
+
+    def __init__(self, plot: pg.PlotWidget, color: str) -> None:
+        self.main = plot.plot(pen=pg.mkPen(color, width=2))
+        self.training = plot.plot(pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine))
+        self.dot = pg.ScatterPlotItem(size=10, brush=pg.mkBrush(color), pen=pg.mkPen("w"), symbol="o")
+        plot.addItem(self.dot)
+        self.items = [self.main, self.training, self.dot]
+
+    def show(self, history: RunHistory, best_epoch: int, metric: bool, smoothing: float) -> None:
+        """Give the items ``history``'s values."""
+        epochs = history.column("epoch")
+        main = smooth(history.column(history.metric if metric else "val_loss"), smoothing)
+        self.main.setData(epochs, main)
+        if metric:
+            self.training.setData([], [])
+        else:
+            self.training.setData(epochs, smooth(history.column("train_loss"), smoothing))
+        if 1 <= best_epoch <= len(epochs):
+            y = main[best_epoch - 1]
+            self.dot.setData([best_epoch], [np.log10(y) if not metric and y > 0 else y])
+            self.dot.setToolTip(f"best epoch {best_epoch}")
+        else:
+            self.dot.setData([], [])

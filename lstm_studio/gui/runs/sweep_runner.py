@@ -1,4 +1,5 @@
-"""Runs a sweep for the window: started here, watched from a timer, cancelled off the GUI thread."""
+"""Runs a sweep for the window: started here, watched from a timer, polled and cancelled off the GUI thread
+(a poll reads the trials' history files: tens of milliseconds the GUI thread should not spend)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import threading
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from lstm_studio.gui.background import BackgroundJob
 from lstm_studio.training.sweep import Sweep
 
 POLL_MS = 500
@@ -23,6 +25,11 @@ class SweepRunner(QObject):
         self.sweep: Sweep | None = None
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self._poll)
+        self.poller = BackgroundJob(self)
+        self.poller.done.connect(self._on_polled)
+        self.poller.failed.connect(lambda _exc: self._on_polled([]))  # the next poll tries again
+        self.closer = BackgroundJob(self)  # the last results and the workers' exit, off the GUI thread
+        self.closer.done.connect(self._ended)
         self._cancelling: threading.Thread | None = None
 
     @property
@@ -44,25 +51,47 @@ class SweepRunner(QObject):
 
     def cancel_and_wait(self, timeout: float = 30.0) -> None:
         """For closing the window: cancel and return when no trial process is left."""
+        self.poller.wait(int(timeout * 1000))
         if self.sweep is None:
+            self.closer.wait(int(timeout * 1000))
             return
         self.cancel()
         self._cancelling.join(timeout)
         self._end()
 
     def _poll(self) -> None:
-        events = self.sweep.poll()
+        if self.sweep is not None and not self.poller.busy:
+            self.poller.start(self.sweep.poll)
+
+    def _on_polled(self, events: list) -> None:
+        if self.sweep is None:
+            return
         if events:
             self.progressed.emit(events)
         cancelling = self._cancelling  # which reaps the workers: the sweep ends when it is done, not before
         if (not cancelling.is_alive()) if cancelling is not None else self.sweep.finished:
-            self._end()
+            self.timer.stop()
+            sweep = self.sweep
+            if not self.closer.busy:
+                self.closer.start(lambda: _wrap_up(sweep))
 
     def _end(self) -> None:
+        """End the sweep now, in this thread (closing the window)."""
+        if self.sweep is None:
+            return
+        self.closer.wait(30_000)
+        self._ended(_wrap_up(self.sweep))
+
+    def _ended(self, rows: list[dict]) -> None:
         if self.sweep is None:
             return
         self.timer.stop()
-        sweep, self.sweep, self._cancelling = self.sweep, None, None
-        rows = sweep.results()
-        sweep.close()
+        self.sweep, self._cancelling = None, None
         self.finished.emit(rows)
+
+
+def _wrap_up(sweep: Sweep) -> list[dict]:
+    """The sweep's rows, once its workers have exited."""
+    rows = sweep.results()
+    sweep.close()
+    return rows

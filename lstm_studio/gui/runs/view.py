@@ -7,10 +7,11 @@ folder is a row that says why.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -33,10 +34,12 @@ from lstm_studio.gui.runs.sweep_runner import SweepRunner
 from lstm_studio.gui.runs.table import RunsTable
 from lstm_studio.training import Experiment
 from lstm_studio.training.compare import differing_labels
-from lstm_studio.training.run_format import RunFileError, RunStoreError
+from lstm_studio.training.run_format import RunFileError, RunHistory, RunStoreError, read_history
 from lstm_studio.training.run_reader import RunInfo, list_runs
 from lstm_studio.training.run_store import delete_run, export_histories, rename_run
 from lstm_studio.training.sweep import Sweep, TrialEnd
+
+SWEEP_RELIST_SECONDS = 2.0  # while a sweep runs, the table is read again at least this often (and when a trial ends)
 
 
 def _button(text: str, name: str, tip: str) -> QPushButton:
@@ -60,6 +63,8 @@ class RunsView(QWidget):
         self.runs: dict[Path, RunInfo] = {}
         self._pending_ticks: set[Path] = set()  # a sweep's folders, ticked as they appear
         self._list_again = False
+        self._read_ahead: dict[Path, RunHistory] = {}  # histories the last listing read for the compare plot
+        self._listed_at = 0.0  # when a sweep's progress last had the table read again
         self.lister = BackgroundJob(self)
         self.sweeper = SweepRunner(self)
         self._build()
@@ -126,26 +131,29 @@ class RunsView(QWidget):
             self._list_again = True  # what changed meanwhile is read when this listing ends
             return
         self._list_again = False
-        self.lister.start(lambda: list_runs(folder))
+        wanted = {*self.table.ticked(), *self._pending_ticks}  # their histories are read in the job too
+        self.lister.start(lambda: (list_runs(folder), _histories(folder, wanted)))
 
-    def _on_listed(self, runs: list[RunInfo]) -> None:
+    def _on_listed(self, listing: tuple[list[RunInfo], dict[Path, RunHistory]]) -> None:
         if self._list_again:
             self.refresh()
             return
+        runs, self._read_ahead = listing
         self.runs = {info.folder: info for info in runs}
         appeared = self._pending_ticks & self.runs.keys()  # a sweep's trials are ticked once they appear
         self._pending_ticks -= appeared
         ticked = set(self.table.ticked()) | appeared
         self.table.fill(runs, ticked)
-        self.compare()
+        QTimer.singleShot(0, self.compare)  # the next turn of the event loop: the table is painted first
 
     def compare(self) -> None:
-        """Draw the ticked runs' curves."""
+        """Draw the ticked runs' curves (with the histories the last listing read, where it read them)."""
         infos, histories = [], []
+        read_ahead, self._read_ahead = self._read_ahead, {}
         for folder in self.table.ticked():
             info = self.runs.get(folder)
             try:
-                history = info.history() if info is not None else None
+                history = read_ahead.get(folder) or (info.history() if info is not None else None)
             except RunFileError:
                 continue
             if history is not None and len(history):
@@ -235,11 +243,18 @@ class RunsView(QWidget):
         self.message.emit(f"sweep: {len(sweep.trials)} trials, {sweep.workers} at a time", False)
         return True
 
+    def close_down(self, timeout_ms: int = 30_000) -> None:
+        """For closing the window: end any sweep (no process left) and join the listing's thread."""
+        self.sweeper.cancel_and_wait(timeout_ms / 1000)
+        self.lister.wait(timeout_ms)
+
     def _on_sweep_progress(self, events: list) -> None:
         ended = sum(isinstance(e, TrialEnd) for e in events)
         if ended:
             self.message.emit(f"sweep: {ended} more trial(s) ended", False)
-        self.refresh()
+        if ended or time.monotonic() - self._listed_at > SWEEP_RELIST_SECONDS:
+            self._listed_at = time.monotonic()
+            self.refresh()
 
     def _on_sweep_finished(self, rows: list[dict]) -> None:
         self.sweep_button.setEnabled(True)
@@ -248,3 +263,15 @@ class RunsView(QWidget):
         summary = f"; best: {best['name']} (val loss {best['val_loss']:.4g})" if best else ""
         self.message.emit(f"sweep over: {len(rows)} trials{summary}", False)
         self.refresh()
+
+
+def _histories(runs_dir: Path, folders: Iterable[Path]) -> dict[Path, RunHistory]:
+    """The histories of ``folders`` that can be read now (for a worker thread: files are read here)."""
+    read = {}
+    for folder in folders:
+        if folder.parent == Path(runs_dir):
+            try:
+                read[folder] = read_history(folder)
+            except RunFileError:
+                continue
+    return read
