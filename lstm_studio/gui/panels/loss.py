@@ -32,7 +32,7 @@ class LossPanel(Panel):
 
     name = "lossPlot"
     title = "Loss"
-    period = 0.1  # the batch trace moves with every batch: ten frames a second
+    period = 0.2  # the batch trace moves with every batch: five frames a second
 
     def __init__(self) -> None:
         super().__init__()
