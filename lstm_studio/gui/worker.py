@@ -24,6 +24,7 @@ MAX_UPDATES_PER_SECOND = 15
 PAUSE_POLL_SECONDS = 0.05
 MAX_FRAME_HOLD_SECONDS = 0.05  # never wait longer for a frame that may not be painted at all
 SNAPSHOT_SHARE = 0.04  # of a run's time the inside view's snapshots may take (the rest trains)
+RECORD_SECONDS = 0.5  # the run folder is written at most this often while training, and at the end
 
 
 class TrainingWorker(QObject):
@@ -48,6 +49,7 @@ class TrainingWorker(QObject):
         self._pending, self._last_sent = Update(), 0.0
         self.recorder: RunRecorder | None = None
         self._snapshot_seconds = 0.0
+        self._recorded_at = 0.0  # when the run folder was last written
         self.holding = threading.Event()  # set while the run waits at the pause gate
         self.batches_done = 0  # of this run, all sent to the GUI before the worker holds
         self.result: RunEnd | None = None  # set just before ``finished``, readable once the thread ended
@@ -139,7 +141,7 @@ class TrainingWorker(QObject):
                 self._pending.batches.append(event)
                 self.batches_done += 1
             elif isinstance(event, EpochEnd):
-                self._record(lambda recorder, e=event: recorder.epoch(e))
+                self._record(lambda recorder, e=event: recorder.epoch(e, write=self._record_due()))
                 self._pending.epochs.append(event)
                 self._pending.state = self.model.state_dict()
                 if self.job.probe is not None and self._snapshot_due(event):
@@ -150,6 +152,14 @@ class TrainingWorker(QObject):
             if time.monotonic() - self._last_sent >= interval:
                 self._flush()
         raise RuntimeError("the trainer ended without a RunEnd")
+
+    def _record_due(self) -> bool:
+        """Whether to write the run folder now: at most every ``RECORD_SECONDS`` (the end writes the rest)."""
+        now = time.monotonic()
+        if now - self._recorded_at < RECORD_SECONDS:
+            return False
+        self._recorded_at = now
+        return True
 
     def _snapshot_due(self, epoch: EpochEnd) -> bool:
         """Whether to snapshot this epoch: the first and last always, the others while snapshots have

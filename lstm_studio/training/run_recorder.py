@@ -133,14 +133,16 @@ class RunRecorder:
         self._write_history()
         self._write_record()
 
-    def epoch(self, e: EpochEnd) -> None:
-        """One finished epoch: a history row, and the best epoch so far in run.json."""
+    def epoch(self, e: EpochEnd, write: bool = True) -> None:
+        """One finished epoch: a history row, and the best epoch so far in run.json. Without ``write`` it is
+        kept for the next write (an epoch's or the end's): for runs whose epochs take milliseconds."""
         self._rows.append(history_row(e, self._classification))
-        self._write_history(sync=False)
         self.record.update(seconds=e.elapsed, epochs_run=e.epoch, best_epoch=e.best_epoch)
         if e.best_epoch == e.epoch:
             self.record["metrics"] = {"train_loss": e.train_loss, **e.evaluation.summary()}
-        self._write_record(sync=False)
+        if write:
+            self._write_history(sync=False)
+            self._write_record(sync=False)
 
     def finish(self, end: RunEnd, model: LSTMModel, data: Dataset) -> None:
         """The run is over and ``model`` holds its best weights: write them and the final record."""
