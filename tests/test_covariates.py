@@ -123,3 +123,7 @@ def test_the_window_ticks_a_column_trains_on_it_and_try_it_asks_for_it(qtbot, tm
     assert "temp" in try_it.result.text()  # its values are asked for
     try_it.column_inputs["temp"].setText("20 21 19 18")
     assert try_it.result.text().startswith("next value ≈")
+    window.views.setCurrentWidget(window.inside)
+    window.inside.dirty = True
+    window.inside.refresh()
+    assert not window.inside.try_it_check.isEnabled()  # its values alone are no window of this model

@@ -29,6 +29,9 @@ CAPTION = (
 )
 
 
+TYPED_TIP = "look inside for the sequence typed into Try it"
+
+
 class InsideView(QWidget):
     """What happens inside the LSTM for one sequence, at the live epoch or a replayed one."""
 
@@ -57,7 +60,7 @@ class InsideView(QWidget):
         self.worst_button = QPushButton("Worst predicted", objectName="worstButton")
         self.worst_button.setToolTip("the validation window the model gets most wrong at the shown epoch")
         self.try_it_check = QCheckBox("Try it's sequence", objectName="insideTryItCheck")
-        self.try_it_check.setToolTip("look inside for the sequence typed into Try it")
+        self.try_it_check.setToolTip(TYPED_TIP)
         self.order_check = QCheckBox("order units by activity", objectName="orderUnitsCheck", checked=True)
         self.order_check.setToolTip("most active units (mean |h|) at the top, so patterns show instead of noise")
         self.window_label = QLabel(objectName="insideWindowLabel")
@@ -112,7 +115,12 @@ class InsideView(QWidget):
     def _draw(self) -> bool:
         s = self.session
         self._describe_position()
-        typed = self.typed_values() if self.try_it_check.isChecked() else None
+        one_column = s.experiment is None or not s.experiment.inputs  # Try it's values alone make a window
+        self.try_it_check.setEnabled(one_column)
+        self.try_it_check.setToolTip(
+            TYPED_TIP if one_column else "this model also reads other columns: look inside a validation window"
+        )
+        typed = self.typed_values() if self.try_it_check.isChecked() and one_column else None
         snapshot = s.replayed or (s.snapshots.items[-1] if s.running and len(s.snapshots) else None)
         window = self.window_spin.value() - 1
         if snapshot is not None and typed is None and snapshot.trace.window == window:
