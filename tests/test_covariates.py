@@ -1,6 +1,8 @@
 """Other columns as inputs (covariates): learned from, recorded, asked for by predict, evaluate and Try it."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -91,8 +93,31 @@ def test_the_command_line_records_the_columns_and_predict_asks_for_them(tmp_path
     expected = Predictor.from_meta(model, meta).predict([100, 101, 99, 98], {"temp": [20, 21, 19, -3.5]})
     assert answer == pytest.approx(expected.values[0])
     assert main(["evaluate", str(out), "--json"]) == 0 and json.loads(capsys.readouterr().out)["n"] > 0
-    assert main(["export", str(out), "--onnx", str(tmp_path / "m.onnx")]) == 1
-    assert "also reads other columns (temp)" in capsys.readouterr().err
+    script = tmp_path / "predict.py"
+    assert main(["export", str(out), "--numpy", str(script)]) == 0
+    run = subprocess.run([sys.executable, str(script), str(out), "100", "101", "99", "98", "--input",
+                          "temp=20,21,19,-3.5", "--json"], capture_output=True, text=True, check=True)  # fmt: skip
+    assert json.loads(run.stdout)["prediction"][0] == pytest.approx(expected.values[0])
+    missing = subprocess.run([sys.executable, str(script), str(out), "100", "101", "99", "98"], capture_output=True,
+                             text=True)  # fmt: skip
+    assert missing.returncode == 2 and "--input temp=V1,V2" in missing.stderr
+
+
+@pytest.mark.parametrize("difference", ["off", "on"])
+def test_the_onnx_graph_reads_the_other_columns_as_predict_does(tmp_path, capsys, difference):
+    ort = pytest.importorskip("onnxruntime")
+    path, out, graph = load_csv(tmp_path), tmp_path / "w.npz", tmp_path / "m.onnx"
+    assert main(["train", "--task", "csv", "--csv", str(path), "--column", "load", "--inputs", "temp,holiday",
+                 "--seq-len", "5", "--epochs", "2", "--difference", difference, "--out", str(out)]) == 0  # fmt: skip
+    assert main(["export", str(out), "--onnx", str(graph)]) == 0
+    model, meta = load_weights(out)
+    predictor = Predictor.from_meta(model, meta)
+    rng = np.random.default_rng(1)
+    x = np.stack([rng.normal(150, 20, (4, 5)), rng.normal(20, 5, (4, 5)), rng.integers(0, 2, (4, 5))], axis=2)
+    expected = [predictor.predict(w[:, 0], {"temp": w[:, 1], "holiday": w[:, 2]}).values[0] for w in x]
+    session = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+    answers = session.run(None, {"x": x.astype(np.float32)})[0][:, 0]
+    np.testing.assert_allclose(answers, expected, rtol=1e-4, atol=1e-3)
 
 
 def test_the_window_ticks_a_column_trains_on_it_and_try_it_asks_for_it(qtbot, tmp_path, monkeypatch):

@@ -1,8 +1,9 @@
 """A predictor as an ONNX graph (Contract 7): raw values in, raw-unit predictions or probabilities out.
 
-    x  (batch, T, 1) float32, raw units
+    x  (batch, T, 1 + k) float32, raw units: the series, then the k other columns a model may read
     ├─ normalise    window-relative (x - x_T) / scale, z-score (x - offset) / scale,
-    │               or differencing (x_{t+1} - x_t - offset) / scale, which leaves T - 1 steps
+    │               or differencing (x_{t+1} - x_t - offset) / scale, which leaves T - 1 steps;
+    │               each other column (c - offset_j) / scale_j over the same steps
     ├─ Transpose    time-major (steps, batch, 1), as ONNX Runtime's LSTM kernel reads it
     ├─ LSTM × L     ONNX's own operator per layer, forward, one direction; gates i, o, f, c
     ├─ Gemm         the dense layer on the top layer's last hidden state Y_h
@@ -59,13 +60,13 @@ def build_onnx(predictor: Predictor) -> onnx.ModelProto:
     model, seq_len = predictor.model, predictor.seq_len
     state = model.state_dict()
     g = _Graph()
-    x = "x"
+    x = _own_values(g, "x") if predictor.input_columns else "x"
     if predictor.normalizer.relative_to_last or predictor.normalizer.difference:
         _last_value(g, x, seq_len)
     h = _lstm_layers(g, _normalised_input(g, x, predictor), state, model.hidden_sizes)
     weight, bias = g.const("dense.weight", state["dense.weight"]), g.const("dense.bias", state["dense.bias"])
     output = _answer(g, g.op("Gemm", [h, weight, bias], "y", transB=1), predictor)
-    inputs = [helper.make_tensor_value_info(x, TensorProto.FLOAT, ["batch", seq_len, model.input_size])]
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", seq_len, model.input_size])]
     outputs = [helper.make_tensor_value_info(output, TensorProto.FLOAT, ["batch", model.output_size])]
     proto = helper.make_model(
         helper.make_graph(g.nodes, "lstm_studio", inputs, outputs, g.initializers),
@@ -96,10 +97,17 @@ def metadata(predictor: Predictor) -> dict[str, str]:
 
 
 def _what(predictor: Predictor) -> str:
-    T, task = predictor.seq_len, predictor.task
+    T, task, n = predictor.seq_len, predictor.task, predictor.model.input_size
+    columns = f" (the series, then {', '.join(predictor.input_columns)})" if predictor.input_columns else ""
+    x = f"x (batch, {T}, {n}) raw values{columns}"
     if task.is_classification:
-        return f"{task.title}: x (batch, {T}, 1) raw values -> probabilities (batch, classes in metadata 'classes')"
-    return f"{task.title}: x (batch, {T}, 1) raw values -> prediction (batch, {predictor.model.output_size}), raw units"
+        return f"{task.title}: {x} -> probabilities (batch, classes in metadata 'classes')"
+    return f"{task.title}: {x} -> prediction (batch, {predictor.model.output_size}), raw units"
+
+
+def _own_values(g: _Graph, x: str) -> str:
+    """The series' own values (batch, T, 1) of an input that also carries other columns."""
+    return g.op("Slice", [x, g.ints("own.start", 0), g.ints("own.end", 1), g.ints("own.axis", 2)], "x_own")
 
 
 def _last_value(g: _Graph, x: str, T: int) -> None:
@@ -121,6 +129,15 @@ def _normalised_input(g: _Graph, x: str, predictor: Predictor) -> str:
     else:
         centred = g.op("Sub", [x, g.const("norm.offset", norm.offset)], "x_centred")
     scaled = g.op("Div", [centred, g.const("norm.scale", norm.scale)], "x_scaled")
+    if norm.inputs:
+        start = 1 if norm.difference else 0  # the steps the changes are read at: each change's later value
+        bounds = [g.ints("others.start", start, 1), g.ints("others.end", T, 1 + len(norm.inputs))]
+        others = g.op("Slice", ["x", *bounds, g.ints("others.axes", 1, 2)], "x_others")
+        offsets = g.const("inputs.offset", [s.offset for s in norm.inputs])
+        centred_others = g.op("Sub", [others, offsets], "x_others_centred")
+        scaled_others = g.op("Div", [centred_others, g.const("inputs.scale", [s.scale for s in norm.inputs])],
+                             "x_others_scaled")  # fmt: skip
+        scaled = g.op("Concat", [scaled, scaled_others], "x_features", axis=2)
     return g.op("Transpose", [scaled], "steps_l0", perm=[1, 0, 2])
 
 

@@ -1,10 +1,11 @@
 """Predict with an LSTM Studio weights file, with nothing but NumPy.
 
-    python predict.py weights.npz V1 V2 ... [--json]
+    python predict.py weights.npz V1 V2 ... [--input NAME=V1,V2,...] [--json]
 
-prints what ``lstm-studio predict weights.npz V1 V2 ... [--json]`` prints: the next value(s)
+prints what ``lstm-studio predict`` prints with the same arguments: the next value(s)
 in raw units, or the class and its probabilities. ``lstm-studio export W --numpy predict.py``
-writes this file; the weights stay in their own ``.npz``, so one script serves every model.
+writes this file; the weights stay in their own ``.npz``, so one script serves every model. A model
+that reads other columns beside the series gets their values with one ``--input`` per column.
 
 The network is the seed's (lstm-from-scratch). Each LSTM layer reads its inputs x_1 … x_T one
 step at a time, starting from h_0 = c_0 = 0:
@@ -107,18 +108,33 @@ def decode(y: np.ndarray, window: np.ndarray, norm: dict) -> np.ndarray:
     return y * norm["scale"] + ref
 
 
-def predict(weights: dict[str, np.ndarray], meta: dict, values: list[float]) -> dict:
-    """``predict --json``'s object for the raw values: the last ``seq_len`` of them are read."""
+def other_columns(inputs: dict[str, list[float]], norm: dict, seq_len: int, steps: int) -> np.ndarray:
+    """The other columns a model reads, (steps, k), each (c - offset) / scale over its last ``steps`` values."""
+    columns = []
+    for scale in norm["inputs"]:
+        name = scale["column"]
+        if len(inputs.get(name, [])) < seq_len:
+            raise PredictError(f"the model also reads column {name!r}: give its last {seq_len} values with "
+                               f"--input {name}=V1,V2,...", EXIT_USAGE)  # fmt: skip
+        column = np.array(inputs[name][-seq_len:], dtype=np.float64)[seq_len - steps :]
+        columns.append((column - scale["offset"]) / scale["scale"])
+    return np.stack(columns, axis=1) if columns else np.empty((steps, 0))
+
+
+def predict(weights: dict[str, np.ndarray], meta: dict, values: list[float], inputs: dict | None = None) -> dict:
+    """``predict --json``'s object for the raw values: the last ``seq_len`` of them are read (and of each
+    other column the model reads, given in ``inputs`` as {column: values}, as many)."""
     seq_len, norm = meta["seq_len"], meta["normalization"]
     if len(values) < seq_len:
         raise PredictError(f"the model reads {seq_len} values: give {seq_len}, not {len(values)}", EXIT_USAGE)
     window = np.array(values[-seq_len:], dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
-        xs = encode(window, norm)
+        own = encode(window, norm)
+        xs = np.concatenate([own[:, None], other_columns(inputs or {}, norm, seq_len, len(own))], axis=1)
         if not np.all(np.isfinite(xs)):
             raise PredictError("the values are too large for this model's normalisation")
         dtype = weights["dense.bias"].dtype  # the model computes in its own precision
-        y = network(weights, len(meta["model"]["hidden_sizes"]), xs.astype(dtype)[:, None])  # one input per step
+        y = network(weights, len(meta["model"]["hidden_sizes"]), xs.astype(dtype))  # (steps, inputs)
         if not np.all(np.isfinite(y)):
             raise PredictError("the model's answer is not a finite number (its weights overflow on these values)")
         if meta["kind"] == "classification":
@@ -159,9 +175,7 @@ def load(path: str) -> tuple[dict[str, np.ndarray], dict]:
     except (ValueError, KeyError, TypeError) as exc:
         raise PredictError(f"{path}: not an LSTM Studio weights file ({exc})") from None
     meta["normalization"].setdefault("difference", False)  # files older than differencing lack it
-    others = [scale.get("column", "?") for scale in meta["normalization"].get("inputs", [])]
-    if others:
-        raise PredictError(f"{path}: the model also reads other columns ({', '.join(others)}); this script reads one")
+    meta["normalization"].setdefault("inputs", [])  # other columns read beside the series: none in older files
     return weights, meta
 
 
@@ -191,6 +205,14 @@ def number(text: str) -> float:
     return value
 
 
+def named_values(text: str) -> tuple[str, list[float]]:
+    """'temp=1,2.5' -> ('temp', [1.0, 2.5])."""
+    name, equals, values = text.partition("=")
+    if not equals or not name.strip():
+        raise PredictError(f"give a column's values as NAME=V1,V2,..., not {text!r}", EXIT_USAGE)
+    return name.strip(), [number(v) for v in values.split(",") if v.strip()]
+
+
 def show(answer: dict) -> str:
     """The answer as ``lstm-studio predict`` prints it without --json."""
     if "probabilities" not in answer:
@@ -205,12 +227,20 @@ def main(argv: list[str] | None = None) -> int:
     parser._negative_number_matcher = NEGATIVE_NUMBER  # so "-1e-3" is a value (no option looks like a number)
     parser.add_argument("weights", help="weights file written by lstm-studio train")
     parser.add_argument("values", nargs="+", metavar="V", help="the input sequence")
+    parser.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,...",
+        help="the values of another column the model reads (once per column)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     try:
         args = parser.parse_args(argv)
         values = [number(v) for v in args.values]
+        inputs = dict(named_values(text) for text in args.input)
         weights, meta = load(args.weights)
-        answer = predict(weights, meta, values)
+        answer = predict(weights, meta, values, inputs)
     except PredictError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return exc.code

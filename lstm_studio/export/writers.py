@@ -40,9 +40,6 @@ def export_onnx(source: SavedModel | Predictor | PathLike, out: PathLike, inputs
     current predictor) to ``out``; return the path written. ``inputs`` are further files never to
     write over (a weights file given as ``source`` is always one)."""
     predictor, inputs = _predictor(source, inputs)
-    if predictor.normalizer.inputs:
-        columns = ", ".join(predictor.normalizer.input_columns)
-        raise ExportError(f"the model also reads other columns ({columns}): ONNX export takes models of one column")
     problem = onnx_available()
     if problem:
         raise ExportError(problem)
