@@ -310,7 +310,6 @@ MIXED = "the file mixes encodings (byte {} is not UTF-8, but text before it is)"
         (b"v\n1\n\xc3\xa9\xe9\n", f", line 3: {MIXED.format(6)}"),  # UTF-8 é just before, on the same line
         (b"v\n1\x002\n", ", line 2: not a text file (byte 3 is NUL)"),
         (b"v\n1\xe9\x002\n", ", line 2: not a text file (byte 4 is NUL)"),  # NUL in Windows-1252 too
-        (b"v\x00\n\x001\x00\n\x002\x00\n\x00", ", line 1: not a text file (byte 1 is NUL)"),  # UTF-16 without a mark
         ("v\n1\n2\n".encode("utf-32"), ": not a text file this reader takes (it is UTF-32: save it as UTF-8)"),
         ("v\n1\n2\n".encode("utf-16") + b"3", ", line 4: not a text file (byte 14 is not UTF-16)"),  # odd length
         ("v\n1\n".encode("utf-16") + b"\x00\xd82\x00", ", line 3: not a text file (byte 10 is not UTF-16)"),
@@ -327,6 +326,14 @@ def test_files_that_are_not_text_or_hold_nothing(tmp_path, data, message):
 EXCEL_TEXT = (
     "Temperatur (°C) – Messreihe\r\n\r\nDatum\tTempérature\tNotiz\r\n01.01.2020\t3,5\tgut\r\n02.01.2020\t-1,25\t\r\n"
 )
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_mark_reads_when_its_text_begins_with_ascii(tmp_path, encoding):
+    path = write(tmp_path, "Datum\tWert\r\n1\t3,5\r\n2\t-1,25\r\n".encode(encoding))
+    series = read_series(path, "Wert")
+    np.testing.assert_array_equal(series.values, [3.5, -1.25])
+    assert series.encoding == encoding
 
 
 @pytest.mark.parametrize(("codec", "encoding"), [("utf-16", "utf-16-le"), ("utf-16-be", "utf-16-be")])

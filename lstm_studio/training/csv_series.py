@@ -4,7 +4,8 @@ What the reader accepts, in the order it looks:
 
 - **The file**: a regular file (a folder, FIFO or device is refused before it is opened, so nothing blocks), lines
   ending in LF, CRLF or CR, in one of these encodings (``csv_text`` has the rule; ``Series.encoding`` says which):
-  UTF-16 with a byte-order mark (Excel's "Unicode text"), UTF-8 with or without one, and, when the file is not
+  UTF-16 with a byte-order mark (Excel's "Unicode text") or without one when its first two characters are ASCII,
+  UTF-8 with or without one, and, when the file is not
   UTF-8, Windows-1252 (an accented header saved on Windows). A file that is UTF-8 up to a byte that is not is
   refused as mixing encodings; NUL bytes (outside UTF-16) and UTF-32 are refused.
 - **Title lines**: lines above the header that hold no number and split into another number of cells than the

@@ -87,6 +87,12 @@ class TextFile:
         if start.startswith(_UTF32_BOMS):
             raise CsvError(f"{name}: not a text file this reader takes (it is UTF-32: save it as UTF-8)")
         self.encoding = _UTF16_BOMS.get(start[:2], UTF8)
+        self._mark_bytes = 2 if self.encoding != UTF8 else 0  # the byte-order mark, skipped
+        if self.encoding == UTF8 and len(start) == 4:  # ASCII text saved as UTF-16 without a mark: every other byte NUL
+            if start[1] == start[3] == 0 and start[0] and start[2]:
+                self.encoding = UTF16_LE
+            elif start[0] == start[2] == 0 and start[1] and start[3]:
+                self.encoding = UTF16_BE
         self._utf8_seen = False  # UTF-8 beyond ASCII read so far: the file can no longer turn out Windows-1252
 
     def fraction_read(self) -> float:
@@ -138,7 +144,7 @@ class TextFile:
     def _utf16_lines(self) -> Iterator[str]:
         decoder = codecs.getincrementaldecoder(self.encoding)()
         read, line, pending = 0, 0, ""
-        self._handle.read(2)  # the byte-order mark
+        self._handle.read(self._mark_bytes)
         while True:
             chunk = self._handle.read(CHUNK_BYTES)
             before = decoder.getstate()[0]  # bytes of the last chunk not decoded yet
@@ -147,7 +153,7 @@ class TextFile:
             except UnicodeDecodeError as exc:
                 good = codecs.decode((before + chunk)[: exc.start], self.encoding, errors="replace")
                 where = line + 1 + len(_LINE_BREAK.findall(pending + good))
-                byte = 2 + read - len(before) + exc.start  # the mark, the chunks decoded, then this one
+                byte = self._mark_bytes + read - len(before) + exc.start  # the mark, the chunks decoded, then this one
                 raise CsvError(f"{self._name}, line {where}: not a text file (byte {byte} is not UTF-16)") from None
             read += len(chunk)
             text, start = pending + text, 0
