@@ -69,3 +69,12 @@ def test_the_window_names_its_own_way_out_of_a_gap(qtbot, tmp_path):
     assert "set Missing values to interpolate" in form.problem() and "--missing" not in form.problem()
     form.missing_combo.setCurrentText("interpolate")
     assert form.problem() == "" and form.series().missing == 1
+
+
+def test_tiny_values_are_scaled_not_flattened_to_zero(tmp_path):
+    from lstm_studio.training import Experiment
+
+    values = 1e-200 * level_values()  # their squares underflow a float
+    csv = write_rows(tmp_path / "tiny.csv", ((i, f"{v:.6e}") for i, v in enumerate(values)))
+    data = Experiment.for_task("csv").with_changes(csv_path=str(csv), column="value", seq_len=6).make_dataset()
+    assert 0.5 < float(np.std(np.asarray(data.x_train))) < 2.0  # the network sees unit-sized inputs, not zeros

@@ -164,6 +164,10 @@ def _mean(values: np.ndarray) -> float:
 
 
 def _spread(values: np.ndarray) -> float:
-    """The standard deviation, or 1 for constant values (nothing to scale)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return float(np.std(values)) or 1.0
+    """The standard deviation, or 1 for constant values (nothing to scale). Computed on the values divided
+    by their largest magnitude, so that the squares of tiny values (1e-200) do not underflow to 0."""
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        largest = float(np.max(np.abs(values))) if np.size(values) else 0.0
+        if largest == 0.0 or not np.isfinite(largest):
+            return float(np.std(values)) or 1.0
+        return float(np.std(np.asarray(values) / largest) * largest) or 1.0
