@@ -22,7 +22,7 @@ from lstm_studio.training.session import Session
 
 BATCH_TAIL = 512  # batches whose losses may widen the axis at each redraw
 BASELINES = {  # the session's baseline name: (legend label, colour)
-    PERSISTENCE: ("persistence (repeat the last value)", "#2ca02c"),
+    PERSISTENCE: ("persistence", "#2ca02c"),  # repeat the last value
     TRAINING_MEAN: ("training mean", "#9467bd"),
 }
 
