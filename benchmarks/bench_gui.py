@@ -40,8 +40,9 @@ def headless_seconds(task: str) -> float:
     return time.perf_counter() - started
 
 
-def window_run(app: QApplication, task: str, view: str) -> tuple[float, float]:
-    """(seconds, longest GUI-thread gap in ms) of one run from the Train button, ``view`` on screen."""
+def window_run(app: QApplication, task: str, view: str) -> tuple[float, float, float]:
+    """(seconds, longest GUI-thread gap in ms, when it began in seconds after the click) of one run from the
+    Train button, ``view`` on screen."""
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings)
     window.form.task_combo.setCurrentIndex(window.form.task_combo.findData(task))
@@ -60,8 +61,9 @@ def window_run(app: QApplication, task: str, view: str) -> tuple[float, float]:
     seconds = time.perf_counter() - started
     timer.stop()
     window.close()
-    gaps = [b - a for a, b in itertools.pairwise(ticks)]
-    return seconds, 1000 * max(gaps, default=0.0)
+    gaps = [(b - a, a - started) for a, b in itertools.pairwise(ticks)]
+    worst, at = max(gaps, default=(0.0, 0.0))
+    return seconds, 1000 * worst, at
 
 
 def main() -> None:
@@ -73,17 +75,17 @@ def main() -> None:
     app = QApplication(sys.argv[:1])
     ratios, stalls = [], []
     print(f"task {args.task}, {args.view} view: {args.repeats} pairs, alternating which of the two runs first")
-    print(f"{'pair':>4} {'headless s':>11} {'window s':>9} {'ratio':>6} {'max GUI gap ms':>15}")
+    print(f"{'pair':>4} {'headless s':>11} {'window s':>9} {'ratio':>6} {'max GUI gap ms':>15} {'at s':>5}")
     for i in range(args.repeats):
         if i % 2 == 0:  # the machine's speed drifts: alternate the order so drift cancels out
             h = headless_seconds(args.task)
-            w, stall = window_run(app, args.task, args.view)
+            w, stall, at = window_run(app, args.task, args.view)
         else:
-            w, stall = window_run(app, args.task, args.view)
+            w, stall, at = window_run(app, args.task, args.view)
             h = headless_seconds(args.task)
         ratios.append(w / h)
         stalls.append(stall)
-        print(f"{i + 1:>4} {h:>11.2f} {w:>9.2f} {w / h:>6.2f} {stall:>15.1f}")
+        print(f"{i + 1:>4} {h:>11.2f} {w:>9.2f} {w / h:>6.2f} {stall:>15.1f} {at:>5.2f}")
     print(f"median window/headless {statistics.median(ratios):.2f} (target ≤ 1.20)")
     print(f"worst GUI-thread gap {max(stalls):.1f} ms (target ≤ 50, goal 30; the timer ticks every {TICK_MS} ms)")
 

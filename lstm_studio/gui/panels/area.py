@@ -1,6 +1,6 @@
 """The panel area: the list of panels, which of them suit the task, and the pace of redrawing.
 
-Slots only tell panels what is new; a timer asks each due panel to refresh and lets the
+Slots only tell panels what is new; a timer asks one due panel at a time to refresh and lets the
 worker wait until the frame is painted (``gate``), since both threads share one interpreter
 lock and taking turns is faster for both.
 """
@@ -18,7 +18,7 @@ from lstm_studio.gui.panels.base import Panel
 from lstm_studio.training.session import Session, Update
 from lstm_studio.training.tasks import Task
 
-TICK_MS = 100  # the redraw timer's tick
+TICK_MS = 50  # the redraw timer's tick: each paints at most one panel, so no frame stalls the window long
 COLUMNS = 2
 
 
@@ -110,16 +110,21 @@ class PanelArea(QWidget):
 
     # ----- pacing ----------------------------------------------------------------------------------
     def redraw(self, force: bool = False) -> None:
-        """Refresh the panels that are due and paint them at once, while the worker holds still."""
+        """Refresh what is due and paint it while the worker holds still: forced, every panel at once; from the
+        timer, the longest-waiting due panel with something new, alone, so that no frame stalls the window long."""
         now = time.monotonic()
         self._awaiting_paint.clear()
         self.gate.end_frame()  # a frame that was never painted (hidden window) holds nothing up
         on_screen = [panel for panel in [*self.shown, *self.views] if panel.isVisible()]  # others wait, dirty
+        if not force:  # the longest-waiting due panel that has something new, alone in its frame
+            on_screen.sort(key=lambda panel: self._last_redraw.get(panel, 0.0) + panel.period)
         for panel in on_screen:
             due = force or now - self._last_redraw.get(panel, 0.0) >= panel.period
             if due and panel.refresh():
                 self._last_redraw[panel] = now
                 self._awaiting_paint.add(panel)
+                if not force:
+                    break
         handle = self.window().windowHandle()
         if self._awaiting_paint and handle is not None and handle.isExposed() and not self.window().isMinimized():
             self.gate.begin_frame()  # only when a paint will come to end the frame
