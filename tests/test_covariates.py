@@ -101,6 +101,9 @@ def test_the_command_line_records_the_columns_and_predict_asks_for_them(tmp_path
     missing = subprocess.run([sys.executable, str(script), str(out), "100", "101", "99", "98"], capture_output=True,
                              text=True)  # fmt: skip
     assert missing.returncode == 2 and "--input temp=V1,V2" in missing.stderr
+    unknown = subprocess.run([sys.executable, str(script), str(out), "100", "101", "99", "98", "--input",
+                              "wind=1,2,3,4"], capture_output=True, text=True)  # fmt: skip
+    assert unknown.returncode == 2 and "reads no column 'wind' (it reads temp)" in unknown.stderr
 
 
 @pytest.mark.parametrize("difference", ["off", "on"])
@@ -152,3 +155,14 @@ def test_the_window_ticks_a_column_trains_on_it_and_try_it_asks_for_it(qtbot, tm
     window.inside.dirty = True
     window.inside.refresh()
     assert not window.inside.try_it_check.isEnabled()  # its values alone are no window of this model
+
+
+def test_gaps_filled_in_another_column_are_reported_and_a_constant_one_is_welcome(tmp_path, capsys):
+    path = load_csv(tmp_path)
+    lines = path.read_text().splitlines()
+    lines[20] = lines[20].replace(lines[20].split(",")[2], "", 1)  # a gap in temp's training part
+    path.write_text("\n".join(line + ",1" if k else line + ",flag" for k, line in enumerate(lines)) + "\n")
+    out = tmp_path / "w.npz"
+    assert main(["train", "--task", "csv", "--csv", str(path), "--column", "load", "--inputs", "temp,flag",
+                 "--missing", "interpolate", "--seq-len", "4", "--epochs", "1", "--out", str(out)]) == 0  # fmt: skip
+    assert "filled 1 missing value of column 'temp'" in capsys.readouterr().err

@@ -110,6 +110,11 @@ def decode(y: np.ndarray, window: np.ndarray, norm: dict) -> np.ndarray:
 
 def other_columns(inputs: dict[str, list[float]], norm: dict, seq_len: int, steps: int) -> np.ndarray:
     """The other columns a model reads, (steps, k), each (c - offset) / scale over its last ``steps`` values."""
+    known = [scale["column"] for scale in norm["inputs"]]
+    unknown = [name for name in inputs if name not in known]
+    if unknown:
+        reads = ", ".join(known) or "no other column"
+        raise PredictError(f"the model reads no column {unknown[0]!r} (it reads {reads})", EXIT_USAGE)
     columns = []
     for scale in norm["inputs"]:
         name = scale["column"]

@@ -312,12 +312,14 @@ def read_series(
     time_column: str | None = None,
     missing: str = "error",
     progress: Callable[[float], None] | None = None,
+    target: bool = True,
 ) -> Series:
     """The numbers of ``column`` (and the labels of ``time_column``): one per data row, that is per row below the
     header that is not blank; CsvError naming the first bad cell. A gap (an empty cell, NA, nan, …) is refused with
     ``missing="error"``, and kept as NaN with ``missing="interpolate"`` (``gaps.fill_gaps`` fills it once the
-    training part is known); the column must still hold two different numbers. ``progress`` is told the share
-    of the file read now and then (from the reading thread)."""
+    training part is known); the column must still hold two different numbers, unless it is not the ``target``
+    (another column read beside it may well be constant). ``progress`` is told the share of the file read now
+    and then (from the reading thread)."""
     if missing not in MISSING_MODES:
         raise ValueError(f"missing must be one of {', '.join(MISSING_MODES)}, not {missing!r}")
     with _reading(path) as table:
@@ -350,11 +352,11 @@ def read_series(
     if count == 0:
         cells = "its only cell is" if gaps == 1 else f"its {gaps} cells are all"
         raise CsvError(f"{table.name}: column {quoted(column)} holds no number: {cells} missing")
-    if count == 1:
+    if count == 1 and target:
         raise CsvError(f"{table.name}: column {quoted(column)} has only one value (line {first_number})")
     values = numbers.values()
     known = values[~np.isnan(values)] if gaps else values
-    if np.all(known == known[0]):
+    if target and np.all(known == known[0]):
         raise CsvError(
             f"{table.name}: column {quoted(column)} is constant ({known[0]:g} throughout): there is nothing to learn"
         )

@@ -38,6 +38,7 @@ class Dataset:
     series: Series | None = None  # the whole series, for series tasks
     val_start: int = 0  # index in the series of the first validation target
     source_sha256: str = ""  # of the CSV file the series was read from
+    notes: tuple[str, ...] = ()  # how the data was read, one line each: an encoding, gaps filled
 
 
 def check_val_split(val_split: float) -> None:

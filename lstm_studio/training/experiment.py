@@ -189,16 +189,20 @@ class Experiment:
             data = make_series_dataset(
                 task, self.settings, series, self.horizon, self.val_split, difference, normalizer
             )
+            notes = self._reading_notes(series)
             if self.inputs:
-                length = self.training_length(series)
-                data = with_inputs(data, self.inputs, self.read_inputs(series), length, normalizer)
-            return replace(data, source_sha256=file_sha256(series.path))
+                data, input_notes = self._with_inputs(data, series, normalizer)
+                notes += input_notes
+            return replace(data, source_sha256=file_sha256(series.path), notes=tuple(notes))
         return make_dataset(task, self.settings, self.val_split, self.train.seed, normalizer)
 
-    def read_inputs(self, series: Series) -> np.ndarray:
-        """The other input columns of the series' file, (rows, columns), gaps filled as the series' are."""
-        columns = [self.filled(read_series(series.path, name, None, self.missing)).values for name in self.inputs]
-        return np.stack(columns, axis=1)
+    def _with_inputs(self, data: Dataset, series: Series, normalizer: Normalizer | None) -> tuple[Dataset, list[str]]:
+        """``data`` reading the other input columns too (gaps filled as the series' are), and the notes of
+        their reading."""
+        columns = [read_series(series.path, name, None, self.missing, target=False) for name in self.inputs]
+        values = np.stack([self.filled(column).values for column in columns], axis=1)
+        notes = [note for column in columns for note in self._reading_notes(column, encoding=False)]
+        return with_inputs(data, self.inputs, values, self.training_length(series), normalizer), notes
 
     def training_length(self, series: Series) -> int:
         """How many of the series' first values the training windows use; the rest only validation reads."""
@@ -220,18 +224,22 @@ class Experiment:
 
     def data_notes(self, data: Dataset) -> list[str]:
         """What the user should know of how a series task's data was read and learned, one line each."""
-        series = data.series
-        if series is None:
+        if data.series is None:
             return []
+        return [*data.notes, self.difference_reason(data)]
+
+    @staticmethod
+    def _reading_notes(series: Series, encoding: bool = True) -> list[str]:
+        """The encoding a column was read in (when not UTF-8) and the gaps filled in it."""
         notes = []
-        if series.encoding != "utf-8":
+        if encoding and series.encoding != "utf-8":
             notes.append(f"{Path(series.path).name} is not UTF-8: read as {series.encoding}")
         if series.missing:
             notes.append(
                 f"filled {series.missing:,} missing value{'s' * (series.missing > 1)} of column {series.column!r}: "
                 "between their neighbours in the training part, the last value carried forward after it"
             )
-        return [*notes, self.difference_reason(data)]
+        return notes
 
     def difference_reason(self, data: Dataset) -> str:
         """Why ``data`` (a series task's) is learned as changes or as values, in one line."""

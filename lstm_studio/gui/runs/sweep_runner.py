@@ -30,6 +30,7 @@ class SweepRunner(QObject):
         self.poller.failed.connect(lambda _exc: self._on_polled([]))  # the next poll tries again
         self.closer = BackgroundJob(self)  # the last results and the workers' exit, off the GUI thread
         self.closer.done.connect(self._ended)
+        self.closer.failed.connect(lambda _exc: self._ended([]))  # the table, read again, says how each trial ended
         self._cancelling: threading.Thread | None = None
 
     @property
