@@ -176,6 +176,7 @@ def test_cancelling_while_the_workers_are_still_starting_returns_and_leaves_no_p
     cancelling.join(60)
     assert not cancelling.is_alive() and multiprocessing.active_children() == []
     assert {row["status"] for row in sweep.results()} == {"stopped"}
+    assert sorted(e.trial for e in sweep.poll() if isinstance(e, TrialEnd)) == [0, 1, 2]  # each end still reported
 
 
 def test_a_lost_worker_ends_the_sweep_and_leaves_no_process(runs_dir, monkeypatch):

@@ -84,6 +84,7 @@ class Sweep:
         self._seen_rows = [0] * len(self.trials)
         self._seen_stat: list[tuple[int, int] | None] = [None] * len(self.trials)
         self._futures: list[Future] = []
+        self._gathered: list[SweepEvent] = []  # seen by ``results`` or a cancel, not yet returned by ``poll``
         self.cancelled = False
 
     @classmethod
@@ -144,6 +145,13 @@ class Sweep:
 
     def poll(self) -> list[SweepEvent]:
         """What happened since the last call: new epoch rows, then trial ends. Non-blocking."""
+        self._gather()
+        with self._lock:
+            events, self._gathered = self._gathered, []
+        return events
+
+    def _gather(self) -> None:
+        """Move what happened since the last look into the events the next ``poll`` returns."""
         with self._lock:
             ended = []
             while True:
@@ -158,7 +166,7 @@ class Sweep:
             for index, row in ended:
                 self._results[index] = row
                 events.append(TrialEnd(index, row))
-            return events
+            self._gathered += events
 
     def _new_rows(self, index: int) -> list[TrialEpoch]:
         path = Path(self.trials[index].run_dir) / HISTORY_FILE
@@ -195,7 +203,7 @@ class Sweep:
         whose worker died may have rewritten its record after the pool reported it lost."""
         for trial in self.trials:
             _mark_stopped(Path(trial.run_dir), message)
-        self.poll()
+        self._gather()
         with self._lock:
             for index, row in self._results.items():
                 if row.get("status") == RUNNING and row.get("run_dir"):
@@ -204,7 +212,7 @@ class Sweep:
     def results(self) -> list[dict]:
         """One row per trial, best validation loss first: ended trials as they ended, the others
         as their folders say now."""
-        self.poll()
+        self._gather()
         with self._lock:
             rows = [self._results.get(i) or self._row_so_far(i) for i in range(len(self.trials))]
         return best_first(rows)
