@@ -14,20 +14,14 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import itertools
-
-from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from gui_timing import TICK_MS, scratch_window, timed  # benchmarks/, beside this script
 from PySide6.QtWidgets import QApplication
 
-from lstm_studio.gui import MainWindow
 from lstm_studio.training import Experiment, train
-
-TICK_MS = 5
 
 
 def headless_seconds(task: str) -> float:
@@ -43,27 +37,12 @@ def headless_seconds(task: str) -> float:
 def window_run(app: QApplication, task: str, view: str) -> tuple[float, float, float]:
     """(seconds, longest GUI-thread gap in ms, when it began in seconds after the click) of one run from the
     Train button, ``view`` on screen."""
-    settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings)
-    window.form.task_combo.setCurrentIndex(window.form.task_combo.findData(task))
-    window.show()
+    window = scratch_window(app, task)
     window.views.setCurrentIndex(next(i for i in range(window.views.count()) if window.views.tabText(i) == view))
     app.processEvents()
-    ticks: list[float] = []
-    timer = QTimer(interval=TICK_MS)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    loop = QEventLoop()
-    window.trainingFinished.connect(loop.quit)
-    timer.start()
-    started = time.perf_counter()
-    window.train_button.click()
-    loop.exec()
-    seconds = time.perf_counter() - started
-    timer.stop()
+    result = timed(window.train_button.click, window.trainingFinished)
     window.close()
-    gaps = [(b - a, a - started) for a, b in itertools.pairwise(ticks)]
-    worst, at = max(gaps, default=(0.0, 0.0))
-    return seconds, 1000 * worst, at
+    return result
 
 
 def main() -> None:

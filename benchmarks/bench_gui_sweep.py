@@ -11,49 +11,25 @@ so the figure includes the operating system's scheduling of the GUI process besi
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import sys
-import tempfile
-import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from gui_timing import TICK_MS, scratch_window, timed  # benchmarks/, beside this script
 from PySide6.QtWidgets import QApplication
-
-from lstm_studio.gui import MainWindow
-
-TICK_MS = 5
 
 
 def sweep_run(app: QApplication, trials: int, workers: int) -> tuple[float, float]:
     """(seconds, longest GUI-thread gap in ms) of one sweep started from the Runs view."""
-    folder = tempfile.mkdtemp()
-    os.environ["LSTM_STUDIO_RUNS"] = os.path.join(folder, "runs")
-    window = MainWindow(QSettings(os.path.join(folder, "bench.ini"), QSettings.Format.IniFormat))
-    form = window.form
-    form.task_combo.setCurrentIndex(form.task_combo.findData("sine"))
-    form.epochs_spin.setValue(60)
-    window.show()
+    window = scratch_window(app, "sine")
+    window.form.epochs_spin.setValue(60)
     window.views.setCurrentWidget(window.runs_view)
     app.processEvents()
-    ticks: list[float] = []
-    timer = QTimer(interval=TICK_MS)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    loop = QEventLoop()
-    window.runs_view.sweeper.finished.connect(loop.quit)
-    started = time.perf_counter()
-    timer.start()
-    window.runs_view.start_sweep({"lr": [0.001 * (k + 1) for k in range(trials)]}, workers=workers)
-    loop.exec()
-    seconds = time.perf_counter() - started
-    timer.stop()
+    grid = {"lr": [0.001 * (k + 1) for k in range(trials)]}
+    seconds, worst, at = timed(lambda: window.runs_view.start_sweep(grid, workers), window.runs_view.sweeper.finished)
     window.close()
-    gaps = [(b - a, a - started) for a, b in itertools.pairwise(ticks)]
-    worst, at = max(gaps, default=(0.0, 0.0))
     print(f"    the longest gap began {at:.2f} s after the start")
-    return seconds, 1000 * worst
+    return seconds, worst
 
 
 def main() -> None:

@@ -30,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     from lstm_studio.gui import MainWindow
 
     app = QApplication(sys.argv[:1])
-    settings = QSettings(str(Path(tempfile.mkdtemp()) / "screenshot.ini"), QSettings.Format.IniFormat)
+    from lstm_studio.gui.window_settings import RUNS_DIR_KEY
+
+    folder = Path(tempfile.mkdtemp(prefix="lstm-studio-screenshot-"))  # its settings and its run, never the user's
+    settings = QSettings(str(folder / "screenshot.ini"), QSettings.Format.IniFormat)
+    settings.setValue(RUNS_DIR_KEY, str(folder / "runs"))
     window = MainWindow(settings)
     window.form.task_combo.setCurrentIndex(window.form.task_combo.findData(args.task))
     if args.epochs:
