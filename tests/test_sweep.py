@@ -229,6 +229,24 @@ def test_sigterm_cancels_a_command_line_sweep_and_no_worker_outlives_it(runs_dir
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
 
 
+def test_workers_of_a_sweep_killed_outright_stop_their_trials_and_exit(runs_dir):
+    args = [*TINY, "--epochs", "100000", "--lr", "0.01", "0.02", "--workers", "2"]
+    process = subprocess.Popen([sys.executable, "-m", "lstm_studio", "sweep", *args], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len([f for f in runs_dir.iterdir() if (f / "history.csv").exists()]) < 2:
+        time.sleep(0.05)
+    workers = children_of(process.pid)
+    assert len(workers) == 2
+    process.kill()  # SIGKILL: the sweep cannot shut its pool down
+    process.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)  # orphaned idle workers would wait forever
+    assert {read_run(f).status for f in runs_dir.iterdir()} == {"stopped"}
+
+
 SCRIPT = """
 import pathlib, sys
 if __name__ != "__main__":  # run again in a worker

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
@@ -25,6 +26,7 @@ from lstm_studio.training.trial import TrialSpec, run_trial, stop_trials, watch_
 BLAS_THREADS = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                        "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}  # fmt: skip
 GRACE_SECONDS = 5.0  # a trial asked to stop finishes its batch and writes its record within this
+PARENT_POLL_SECONDS = 0.5  # how often a worker checks that the sweep's process is still there
 _environ_lock = threading.Lock()
 
 
@@ -75,6 +77,18 @@ def _worker_setup(stop: object) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, stop_trials)
     watch_sweep_stop(stop)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In each worker: when the sweep's process is gone (killed outright, so it could not shut the pool
+    down), stop the trial under way, give it the grace period to record that, and exit. An idle worker
+    would otherwise wait for work forever: it holds both ends of the pool's queue, so it never sees EOF."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    stop_trials()
+    time.sleep(GRACE_SECONDS)
+    os._exit(0)
 
 
 class LocalPool:
