@@ -32,13 +32,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as exc:
         raise UsageError(f"{exc}: predict takes numbers, e.g. 0 1 2 3") from None
     predictor = _open(args.weights).predictor
-    inputs = dict(args.input)
-    unknown = [name for name in inputs if name not in predictor.input_columns]
-    if unknown:
-        reads = ", ".join(predictor.input_columns) or "no other column"
-        raise UsageError(f"the model reads no column {unknown[0]!r} (it reads {reads})")
     try:
-        prediction = predictor.predict(values, inputs)
+        prediction = predictor.predict(values, dict(args.input))
     except AnswerError as exc:
         raise CommandError(str(exc)) from None
     except ValueError as exc:

@@ -92,9 +92,13 @@ class Predictor:
         reads other columns, theirs over the same steps (``inputs``: {column: values}); ValueError
         when values are missing, too few or not finite, AnswerError when the answer is not finite."""
         window = self._last(values, "")
+        inputs = inputs or {}
+        unknown = [name for name in inputs if name not in self.input_columns]
+        if unknown:
+            reads = ", ".join(self.input_columns) or "no other column"
+            raise ValueError(f"the model reads no column {unknown[0]!r} (it reads {reads})")
         covariates = None
         if self.input_columns:
-            inputs = inputs or {}
             absent = [name for name in self.input_columns if name not in inputs]
             if absent:
                 raise ValueError(f"the model also reads column {absent[0]!r}: give its last {self.seq_len} values too")
