@@ -151,6 +151,9 @@ def test_the_window_ticks_a_column_trains_on_it_and_try_it_asks_for_it(qtbot, tm
     assert "temp" in try_it.result.text()  # its values are asked for
     try_it.column_inputs["temp"].setText("20 21 19 18")
     assert try_it.result.text().startswith("next value ≈")
+    try_it.set_predictor(None, waiting="Try it answers after the first epoch")  # as a new run starts
+    try_it.set_predictor(window.session.predictor())
+    assert try_it.column_inputs["temp"].text() == "20 21 19 18"  # what was typed is kept
     window.views.setCurrentWidget(window.inside)
     window.inside.dirty = True
     window.inside.refresh()

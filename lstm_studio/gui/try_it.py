@@ -62,9 +62,8 @@ class TryItBox(QGroupBox):
     def set_predictor(self, predictor: Predictor | None, waiting: str = "") -> None:
         """Use this model from now on and answer again (``waiting`` says why there is none yet)."""
         self.predictor, self.waiting = predictor, waiting
-        columns = predictor.input_columns if predictor is not None else ()
-        if tuple(self.column_inputs) != columns:
-            self._make_column_inputs(columns, predictor.seq_len if predictor is not None else 0)
+        if predictor is not None and tuple(self.column_inputs) != predictor.input_columns:  # kept while it waits
+            self._make_column_inputs(predictor.input_columns, predictor.seq_len)
         self.update_answer()
 
     def _make_column_inputs(self, columns: Sequence[str], seq_len: int) -> None:
