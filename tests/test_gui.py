@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QDoubleSpinBox, QFileD
 
 from lstm_studio.gui import MainWindow
 from lstm_studio.gui.try_it import parse_values
-from lstm_studio.training import Predictor
+from lstm_studio.training import Predictor, run_process
 from lstm_studio.weights import load_weights
 
 RUN_TIMEOUT_MS = 60_000
@@ -291,6 +291,7 @@ def test_a_diverging_run_shows_its_message_and_the_window_stays_usable(qtbot, wi
         return (float("nan"), grads) if len(calls) > 5 else (loss, grads)
 
     monkeypatch.setattr(LSTMModel, "loss_and_gradients", diverge_after_five)
+    monkeypatch.setattr(run_process, "AVAILABLE", False)  # the patch reaches a run in the window's own thread only
     choose(window, "sine", epochs=3)
     train(qtbot, window)
     assert "loss became NaN at epoch 1: lower the learning rate" in window.message_label.text()
@@ -563,20 +564,19 @@ def test_without_onnx_the_export_dialog_says_what_to_install(window, monkeypatch
 def test_snapshots_take_a_bounded_share_of_a_run(monkeypatch):
     import time as clock
 
-    from lstm_studio.gui import worker as worker_module
     from lstm_studio.gui.worker import Job, TrainingWorker
-    from lstm_studio.training import Experiment
+    from lstm_studio.training import Experiment, update_stream
     from lstm_studio.training.snapshots import Probe
 
-    real = worker_module.take_snapshot
+    real = update_stream.take_snapshot
 
     def slow_snapshot(*args):
         clock.sleep(0.05)  # far more than the epochs of this run take
         return real(*args)
 
-    monkeypatch.setattr(worker_module, "take_snapshot", slow_snapshot)
+    monkeypatch.setattr(update_stream, "take_snapshot", slow_snapshot)
     experiment = Experiment.for_task("sine").with_changes(n_samples=100, epochs=20)
-    worker = TrainingWorker(Job(experiment.train, experiment=experiment, probe=Probe()))
+    worker = TrainingWorker(Job(experiment.train, experiment=experiment, probe=Probe()), in_process=False)  # patched
     taken = []
     worker.progressed.connect(lambda update: taken.extend(s.epoch for s in update.snapshots))
     worker.run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from lstm_studio.gui.worker import TrainingWorker
+from lstm_studio.training import run_process
 from lstm_studio.training.session import Job
 
 JOIN_TIMEOUT_MS = 10_000
@@ -26,6 +27,8 @@ class TrainingRunner(QObject):
         super().__init__(parent)
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None  # kept referenced while it runs
+        if run_process.AVAILABLE:
+            run_process.start_server()  # ready by the first Train (it takes a moment to import NumPy)
 
     @property
     def running(self) -> bool:

@@ -10,6 +10,7 @@ every fourth, … (evenly thinned, the newest always kept).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from multiprocessing.sharedctypes import RawValue
 
 import numpy as np
 
@@ -24,11 +25,20 @@ SNAPSHOT_BUDGET = 64 << 20  # bytes of snapshots kept per model
 
 
 class Probe:
-    """Which validation windows the inside view looks at; the GUI thread sets ``chosen``, the
-    worker reads it (an int: assignment is atomic)."""
+    """Which validation windows the inside view looks at. The GUI thread sets ``chosen`` and the run
+    reads it at its next epoch, also from a forked training process: it lives in shared memory."""
 
     def __init__(self, chosen: int = 0) -> None:
-        self.chosen = chosen
+        self._chosen = RawValue("q", chosen)
+
+    @property
+    def chosen(self) -> int:
+        """The validation window traced for the inside view."""
+        return self._chosen.value
+
+    @chosen.setter
+    def chosen(self, window: int) -> None:
+        self._chosen.value = window
 
     @staticmethod
     def flow_batch(n_windows: int) -> np.ndarray:

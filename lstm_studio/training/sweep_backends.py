@@ -3,9 +3,7 @@ pool) or Ray tasks (a local Ray instance or a cluster). Both run ``trial.run_tri
 one ``concurrent.futures.Future`` per trial; ``cancel`` ends every trial and returns once no
 process of the sweep is left.
 
-Every worker computes with one BLAS thread: the app's matrices are small, and two workers with two
-spinning BLAS threads each fight over two cores. The thread count is read once, when NumPy loads,
-so it is set in the environment the workers are started with, not inside them.
+Every worker computes with one BLAS thread (``child_environment``).
 """
 
 from __future__ import annotations
@@ -13,60 +11,21 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
-from contextlib import contextmanager
 
+from lstm_studio.training.child_environment import BLAS_THREADS, main_script_hidden, one_blas_thread_environment
 from lstm_studio.training.trial import TrialSpec, run_trial, stop_trials, watch_sweep_stop
 
-BLAS_THREADS = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                       "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}  # fmt: skip
 GRACE_SECONDS = 5.0  # a trial asked to stop finishes its batch and writes its record within this
 PARENT_POLL_SECONDS = 0.5  # how often a worker checks that the sweep's process is still there
-_environ_lock = threading.Lock()
 
 
 class SweepError(Exception):
     """A sweep that cannot start (Ray missing or unreachable); the message says what to do."""
-
-
-@contextmanager
-def main_script_hidden() -> Iterator[None]:
-    """Workers started inside the block do not run this process's main script. ``spawn`` runs it
-    again in every worker (as ``__mp_main__``, for functions pickled from it); a trial needs none of
-    it, and the window's script imports Qt: a second and ~70 MB per worker, for nothing. Start
-    methods read ``__main__.__file__`` when a process starts, so it is hidden meanwhile."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if path is None:
-        yield
-        return
-    del main.__file__
-    try:
-        yield
-    finally:
-        main.__file__ = path
-
-
-@contextmanager
-def one_blas_thread_environment() -> Iterator[None]:
-    """The environment of this process with one BLAS thread, for the children started inside the block
-    (the parent's own NumPy loaded long ago and keeps its threads). Restored afterwards."""
-    with _environ_lock:
-        saved = {name: os.environ.get(name) for name in BLAS_THREADS}
-        os.environ.update(BLAS_THREADS)
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 def _worker_setup(stop: object) -> None:

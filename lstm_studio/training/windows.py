@@ -16,7 +16,7 @@ import operator
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from lstm_studio.training.normalization import Normalizer
 
@@ -29,6 +29,21 @@ def series_windows(values: np.ndarray, seq_len: int, horizon: int) -> tuple[np.n
     windows = sliding_window_view(values[: n + seq_len - 1], seq_len)
     targets = sliding_window_view(values[seq_len : seq_len + n + horizon - 1], horizon)
     return windows, targets
+
+
+def compact_view_reduce(array: np.ndarray) -> tuple:
+    """How to pickle ``array``: a window view of a series (rows of consecutive values, each row starting one
+    value after the last, as ``series_windows`` makes) as the values it spans, rebuilt as the same view;
+    any other array as NumPy pickles it. Sending a million windows of 48 values to another process then
+    costs a million values, not 48 million."""
+    if array.ndim == 2 and array.size and not array.flags.c_contiguous and array.strides == (array.itemsize,) * 2:
+        span = as_strided(array, shape=(len(array) + array.shape[1] - 1,), strides=(array.itemsize,)).copy()
+        return _window_view, (span, array.shape[1])
+    return array.__reduce__()
+
+
+def _window_view(span: np.ndarray, width: int) -> np.ndarray:
+    return sliding_window_view(span, width)
 
 
 class _Encoded:
