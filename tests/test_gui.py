@@ -134,6 +134,24 @@ def test_pause_really_pauses_and_resume_goes_on(qtbot, window):
         window.stop_button.click()
 
 
+@pytest.mark.skipif(not run_process.AVAILABLE, reason="runs train in the window's thread here")
+def test_a_training_process_that_dies_is_said_and_the_window_stays_usable(qtbot, window):
+    import os
+    import signal
+
+    choose(window, "sine", epochs=5000)
+    window.train_button.click()
+    qtbot.waitUntil(lambda: window.session.epochs_done >= 1, timeout=RUN_TIMEOUT_MS)
+    assert window.runner.process_id not in (None, os.getpid())  # the run trains in a process of its own
+    with qtbot.waitSignal(window.trainingFinished, timeout=10_000):
+        os.kill(window.runner.process_id, signal.SIGKILL)
+    assert "training stopped: its process was killed (signal 9)" in window.message_label.text()
+    assert window.train_button.isEnabled()
+    choose(window, "sine", epochs=1)
+    train(qtbot, window)
+    assert window.message_label.text().startswith("finished 1 epoch")
+
+
 def test_export_writes_the_model_and_loads_back(qtbot, window, tmp_path, monkeypatch):
     choose(window, "next-number", epochs=3)
     train(qtbot, window)

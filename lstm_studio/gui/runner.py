@@ -63,13 +63,18 @@ class TrainingRunner(QObject):
         """Batches the run under way has taken."""
         return self._worker.batches_done if self._worker is not None else 0
 
+    @property
+    def process_id(self) -> int | None:
+        """The process the run under way trains in (None: in a thread, not started yet, or no run)."""
+        return self._worker.process_id if self._worker is not None else None
+
     def pause(self, paused: bool) -> None:
         """Hold or release the run between two batches."""
         if self._worker is not None:
             self._worker.set_paused(paused)
 
     def begin_frame(self) -> None:
-        """The GUI thread is about to paint: the worker waits at its next batch (briefly)."""
+        """The GUI thread is about to paint: a run in the worker's thread waits at its next batch (briefly)."""
         if self._worker is not None:
             self._worker.begin_frame()
 

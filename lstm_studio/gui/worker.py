@@ -48,6 +48,7 @@ class TrainingWorker(QObject):
         self._recorded_at = 0.0  # when the run folder was last written
         self.holding = threading.Event()  # set while the run waits at the pause gate
         self.batches_done = 0  # of this run, all sent to the GUI before the worker holds
+        self.process_id: int | None = None  # of the process the run trains in, once started
         self.result: RunEnd | None = None  # set just before ``finished``, readable once the thread ended
         self.outcome: Outcome | None = None
 
@@ -101,7 +102,7 @@ class TrainingWorker(QObject):
         """Train the run to its end, here or in a process of its own, delivering its updates as they come."""
         if self.in_process:
             return run_process.train_in_process(
-                self.model, self.data, self.job, self.switches, self._deliver, self._on_holding
+                self.model, self.data, self.job, self.switches, self._deliver, self._on_holding, self._on_started
             )
         end = UpdateStream(self.model, self.data, self.job, self._deliver).run(self._should_stop)
         return end, Outcome.of(self.model, self.data, end.evaluation)
@@ -112,6 +113,9 @@ class TrainingWorker(QObject):
         if not self._frame_done.wait(MAX_FRAME_HOLD_SECONDS):
             self._frame_done.set()  # a frame that was never painted holds up one batch, not every one
         return self.switches.stop.is_set()
+
+    def _on_started(self, pid: int) -> None:
+        self.process_id = pid
 
     def _on_holding(self) -> None:
         """The run holds at the pause gate, everything before it delivered (unless resumed meanwhile)."""

@@ -67,6 +67,6 @@ class GradientFlowPlot(pg.PlotWidget):
             curve.setZValue(10)  # the shown epoch above the faded ones
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
-        """Paint, then tell (the worker waits while a frame is painted)."""
+        """Paint, then tell (a run in a thread waits while a frame is painted)."""
         super().paintEvent(event)
         self.painted.emit()

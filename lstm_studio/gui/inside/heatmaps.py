@@ -128,6 +128,6 @@ class Heatmaps(pg.GraphicsLayoutWidget):
         return f"layer {k + 1} · {title} · step {t + shift + 1} · unit {unit + 1} · {values[t, unit]:.3g}"
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
-        """Paint, then tell (the worker waits while a frame is painted)."""
+        """Paint, then tell (a run in a thread waits while a frame is painted)."""
         super().paintEvent(event)
         self.painted.emit()

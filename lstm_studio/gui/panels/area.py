@@ -1,8 +1,8 @@
 """The panel area: the list of panels, which of them suit the task, and the pace of redrawing.
 
-Slots only tell panels what is new; a timer asks one due panel at a time to refresh and lets the
-worker wait until the frame is painted (``gate``), since both threads share one interpreter
-lock and taking turns is faster for both.
+Slots only tell panels what is new; a timer asks one due panel at a time to refresh and tells the
+runner when a frame is painted (``gate``): a run training in a thread of the window's process waits
+meanwhile, since both threads share one interpreter lock and taking turns is faster for both.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@
   True when anything did, and ``painted`` follows once the plot is on screen.
 
 ``period`` says how often a panel is worth repainting while training: the loss moves with every
-batch, most panels once per epoch. Painting is what costs the GUI thread (and, through the
-interpreter lock, the training) most, so the area repaints each panel at its own pace.
+batch, most panels once per epoch. Painting is what costs the GUI thread most (and, where a run trains
+in a thread of the window's process, the training too), so the area repaints each panel at its own pace.
 """
 
 from __future__ import annotations

@@ -1,0 +1,141 @@
+"""A window's run in a process of its own: the same run as in a thread, its updates in order, pause and
+stop through shared flags, a death reported as a failed run, and data that travels without copies of
+every window."""
+
+import os
+import pickle
+import signal
+import threading
+from multiprocessing.reduction import ForkingPickler
+
+import numpy as np
+import pytest
+
+from lstm_studio.training import CRASHED, FAILED, STOPPED, Experiment, run_process
+from lstm_studio.training.session import Job
+from lstm_studio.training.snapshots import Probe
+from lstm_studio.training.update_stream import Switches, UpdateStream
+from lstm_studio.training.windows import series_windows
+
+pytestmark = pytest.mark.skipif(not run_process.AVAILABLE, reason="no fork server on this platform")
+
+
+def small_run(epochs: int = 3, task: str = "next-number"):
+    experiment = Experiment.for_task(task).with_changes(epochs=epochs, n_samples=200)
+    return experiment, experiment.make_dataset(), experiment.make_model()
+
+
+def in_process(model, data, job, switched=None, on_update=None, on_started=None):
+    updates = []
+    end, outcome = run_process.train_in_process(
+        model,
+        data,
+        job,
+        switched or run_process.switches(),
+        on_update or updates.append,
+        lambda: updates.append("holding"),
+        on_started or (lambda pid: None),
+    )
+    return end, outcome, updates
+
+
+def test_a_run_in_its_own_process_is_the_run_of_a_thread(rng):
+    experiment, data, model = small_run()
+    twin = model.copy()
+    job = Job(experiment.train, probe=Probe(), first_epoch=4)
+    end, outcome, updates = in_process(model, data, job)
+    here = []
+    twin_end = UpdateStream(twin, data, job, here.append).run(lambda: False)
+    for name, value in twin.state_dict().items():  # the parent's model now holds what the child trained
+        np.testing.assert_allclose(model.state_dict()[name], value, rtol=1e-9, atol=1e-12)
+    assert end.status == twin_end.status and end.epochs_run == 3 and end.best_epoch == twin_end.best_epoch
+    assert [e.epoch for u in updates for e in u.epochs] == [1, 2, 3]  # every epoch, in order
+    assert sum(len(u.batches) for u in updates) == sum(len(u.batches) for u in here)
+    assert [s.epoch for u in updates for s in u.snapshots][-1] == 7  # on the model's epoch axis
+    assert outcome.evaluation.rmse == pytest.approx(twin_end.evaluation.rmse, rel=1e-9)
+    assert set(outcome.baselines) == {"persistence_rmse", "mean_rmse"}  # measured in the child as well
+
+
+def test_stop_ends_the_process_within_a_batch_and_keeps_the_best_weights():
+    experiment, data, model = small_run(epochs=5000)
+    switched = run_process.switches()
+
+    def stop_after_two_epochs(update):
+        if any(e.epoch >= 2 for e in update.epochs):
+            switched.request_stop()
+
+    end, _, _ = in_process(model, data, Job(experiment.train), switched, stop_after_two_epochs)
+    assert end.status == STOPPED and 2 <= end.epochs_run < 5000
+    assert all(np.all(np.isfinite(p)) for p in model.state_dict().values())
+
+
+def test_a_paused_process_tells_once_all_it_did_was_sent_and_goes_on_when_resumed():
+    experiment, data, model = small_run(epochs=5000)
+    switched = run_process.switches()
+    seen = []
+
+    def pause_then_resume(update):
+        seen.append(update)
+        if len(seen) == 1:
+            switched.set_paused(True)
+
+    def holding():
+        seen.append("holding")
+        threading.Timer(0.2, lambda: (switched.set_paused(False), switched.request_stop())).start()
+
+    end, _ = run_process.train_in_process(model, data, Job(experiment.train), switched, pause_then_resume, holding)
+    assert seen.count("holding") == 1 and end.status == STOPPED
+    assert seen[seen.index("holding") - 1] != "holding"  # what was done before the pause arrived first
+
+
+def test_a_process_that_dies_is_a_failed_run_and_the_model_keeps_its_weights():
+    experiment, data, model = small_run(epochs=5000)
+    before = model.state_dict()
+    pid = []
+
+    def kill_at_the_first_update(update):
+        if pid:
+            os.kill(pid.pop(), signal.SIGKILL)
+
+    end, outcome, _ = in_process(model, data, Job(experiment.train), on_update=kill_at_the_first_update,
+                                 on_started=pid.append)  # fmt: skip
+    assert end.status == FAILED and end.failure == CRASHED and outcome is None
+    assert "its process was killed (signal 9)" in end.message
+    for name, value in before.items():
+        np.testing.assert_array_equal(model.state_dict()[name], value)
+
+
+def test_the_window_chosen_for_the_inside_view_reaches_a_running_process():
+    experiment, data, model = small_run(epochs=60, task="sine")
+    probe = Probe()
+    traced = []
+
+    def choose_window_7_after_the_first_snapshot(update):
+        traced.extend(s.trace.window for s in update.snapshots)
+        if traced:
+            probe.chosen = 7
+
+    in_process(model, data, Job(experiment.train, probe=probe), on_update=choose_window_7_after_the_first_snapshot)
+    assert traced[0] == 0 and traced[-1] == 7
+
+
+def test_a_pause_whose_window_is_gone_ends_in_a_stop():
+    switched = Switches(threading.Event(), threading.Event())
+    switched.set_paused(True)
+    told = []
+    switched.hold_while_paused(lambda: told.append(1), abandoned=lambda: True)
+    assert told == [1] and switched.stop.is_set()
+
+
+def test_window_views_of_a_series_travel_as_the_values_they_span():
+    values = np.arange(100_000, dtype=np.float64)
+    windows, targets = series_windows(values, 48, 1)
+    parts = (windows[:80_000], windows[80_000:], targets)
+    sent = ForkingPickler.dumps(parts)
+    assert len(sent) < 4 * values.nbytes  # not 48 values per window
+    got = pickle.loads(sent)
+    for received, part in zip(got, parts, strict=True):
+        np.testing.assert_array_equal(received, part)
+    assert not got[0].flags.writeable and not got[0].flags.owndata  # a view of the values, as it was
+    strided = np.arange(12.0).reshape(3, 4)[:, ::2]  # any other array as NumPy pickles it
+    np.testing.assert_array_equal(pickle.loads(ForkingPickler.dumps(strided)), strided)
