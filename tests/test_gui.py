@@ -118,7 +118,10 @@ def test_stop_ends_a_long_run_within_a_batch(qtbot, window):
     assert all(np.all(np.isfinite(p)) for p in window.session.model.state_dict().values())
 
 
-def test_pause_really_pauses_and_resume_goes_on(qtbot, window):
+@pytest.mark.parametrize("where", ["its own process", "the worker thread"])
+def test_pause_really_pauses_and_resume_goes_on(qtbot, window, monkeypatch, where):
+    if where == "the worker thread":
+        monkeypatch.setattr(run_process, "AVAILABLE", False)
     choose(window, "sine", epochs=5000)
     window.train_button.click()
     batches = lambda: len(window.session.history.batch_loss)  # noqa: E731

@@ -2,16 +2,18 @@
 stop through shared flags, a death reported as a failed run, and data that travels without copies of
 every window."""
 
-import os
 import pickle
-import signal
+import sys
 import threading
-from multiprocessing.reduction import ForkingPickler
+import types
 
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 
 from lstm_studio.training import CRASHED, FAILED, STOPPED, Experiment, run_process
+from lstm_studio.training.child_environment import main_script_hidden
+from lstm_studio.training.covariates import column_windows
 from lstm_studio.training.session import Job
 from lstm_studio.training.snapshots import Probe
 from lstm_studio.training.update_stream import Switches, UpdateStream
@@ -88,21 +90,44 @@ def test_a_paused_process_tells_once_all_it_did_was_sent_and_goes_on_when_resume
     assert seen[seen.index("holding") - 1] != "holding"  # what was done before the pause arrived first
 
 
-def test_a_process_that_dies_is_a_failed_run_and_the_model_keeps_its_weights():
+def test_a_process_that_dies_is_a_failed_run_and_the_model_keeps_the_last_epoch_it_sent():
+    experiment, data, model = small_run(epochs=5000)
+    started, shown = [], []
+
+    def kill_once_an_epoch_was_sent(update):
+        if update.state is not None and started:
+            shown.append(update.state)
+            started.pop().kill()
+
+    end, outcome, _ = in_process(model, data, Job(experiment.train), on_update=kill_once_an_epoch_was_sent,
+                                 on_started=started.append)  # fmt: skip
+    assert end.status == FAILED and end.failure == CRASHED and outcome is None
+    assert "its process was killed (signal 9)" in end.message and "the weights of its last epoch shown" in end.message
+    for name, value in shown[0].items():  # what the window last showed, not the weights from before the run
+        np.testing.assert_array_equal(model.state_dict()[name], value)
+
+
+def test_a_process_that_dies_before_any_epoch_leaves_the_weights_as_they_were():
     experiment, data, model = small_run(epochs=5000)
     before = model.state_dict()
-    pid = []
-
-    def kill_at_the_first_update(update):
-        if pid:
-            os.kill(pid.pop(), signal.SIGKILL)
-
-    end, outcome, _ = in_process(model, data, Job(experiment.train), on_update=kill_at_the_first_update,
-                                 on_started=pid.append)  # fmt: skip
-    assert end.status == FAILED and end.failure == CRASHED and outcome is None
-    assert "its process was killed (signal 9)" in end.message
+    started = []
+    end, _, _ = in_process(model, data, Job(experiment.train), on_update=lambda u: started and started.pop().kill(),
+                           on_started=started.append)  # fmt: skip
+    assert end.failure == CRASHED and "its weights from before the run" in end.message
     for name, value in before.items():
         np.testing.assert_array_equal(model.state_dict()[name], value)
+
+
+def test_stop_and_pause_never_wait_for_a_process_that_was_killed():
+    switched = run_process.switches()  # flags without locks: a killed child cannot hold one
+    experiment, data, model = small_run(epochs=5000)
+    started = []
+    in_process(model, data, Job(experiment.train), switched, on_update=lambda u: started and started.pop().kill(),
+               on_started=started.append)  # fmt: skip
+    switched.set_paused(True)
+    switched.request_stop()
+    assert switched.stop.is_set() and switched.running.is_set()
+    assert switched.running.wait(0.01) and not run_process.SharedFlag().wait(0.01)
 
 
 def test_the_window_chosen_for_the_inside_view_reaches_a_running_process():
@@ -130,12 +155,28 @@ def test_a_pause_whose_window_is_gone_ends_in_a_stop():
 def test_window_views_of_a_series_travel_as_the_values_they_span():
     values = np.arange(100_000, dtype=np.float64)
     windows, targets = series_windows(values, 48, 1)
-    parts = (windows[:80_000], windows[80_000:], targets)
-    sent = ForkingPickler.dumps(parts)
-    assert len(sent) < 4 * values.nbytes  # not 48 values per window
+    columns = np.stack([values, -values], axis=1)  # other columns, read in windows of their own
+    single = sliding_window_view(values.astype(np.float32), 48)
+    parts = (windows[:80_000], windows[80_000:], targets, column_windows(columns, 48, 99_000), single)
+    sent = run_process.pickle_compact(parts)
+    assert len(sent) < 8 * values.nbytes  # not 48 values per window
     got = pickle.loads(sent)
     for received, part in zip(got, parts, strict=True):
         np.testing.assert_array_equal(received, part)
-    assert not got[0].flags.writeable and not got[0].flags.owndata  # a view of the values, as it was
+        assert received.dtype == part.dtype and received.shape == part.shape
+    assert not got[0].flags.writeable and not got[3].flags.writeable  # read-only views, as they were
     strided = np.arange(12.0).reshape(3, 4)[:, ::2]  # any other array as NumPy pickles it
-    np.testing.assert_array_equal(pickle.loads(ForkingPickler.dumps(strided)), strided)
+    np.testing.assert_array_equal(pickle.loads(run_process.pickle_compact(strided)), strided)
+
+
+def test_blocks_that_overlap_keep_the_main_script_hidden_until_the_last_ends(monkeypatch):
+    main = types.ModuleType("__main__")
+    main.__file__ = "/somewhere/main.py"
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    sweep, run = main_script_hidden(), main_script_hidden()  # e.g. a sweep's thread and a run's, interleaved
+    sweep.__enter__()
+    run.__enter__()
+    sweep.__exit__(None, None, None)
+    assert not hasattr(main, "__file__")  # the run is still starting its process
+    run.__exit__(None, None, None)
+    assert main.__file__ == "/somewhere/main.py"

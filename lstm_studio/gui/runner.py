@@ -9,6 +9,7 @@ from lstm_studio.training import run_process
 from lstm_studio.training.session import Job
 
 JOIN_TIMEOUT_MS = 10_000
+KILL_AFTER_MS = 2_000  # closing the window ends a run's own process mid-batch after this
 
 
 class TrainingRunner(QObject):
@@ -95,7 +96,10 @@ class TrainingRunner(QObject):
         if thread is None:
             return True
         self.stop()
-        ended = thread.wait(JOIN_TIMEOUT_MS)
+        if self._worker.in_process:  # a run's own process is ended mid-batch when its batch takes long
+            ended = thread.wait(KILL_AFTER_MS) or (self._worker.kill() and thread.wait(JOIN_TIMEOUT_MS))
+        else:
+            ended = thread.wait(JOIN_TIMEOUT_MS)
         if ended:
             self._on_thread_finished()
         return ended

@@ -9,6 +9,7 @@ measurement (``session.Outcome``), so the GUI thread computes nothing.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable
@@ -47,8 +48,9 @@ class TrainingWorker(QObject):
         self.recorder: RunRecorder | None = None
         self._recorded_at = 0.0  # when the run folder was last written
         self.holding = threading.Event()  # set while the run waits at the pause gate
-        self.batches_done = 0  # of this run, all sent to the GUI before the worker holds
-        self.process_id: int | None = None  # of the process the run trains in, once started
+        self._delivered = 0  # batches sent to the GUI
+        self._process: multiprocessing.Process | None = None  # the run's own, once started
+        self._stream: UpdateStream | None = None  # a run in this thread
         self.result: RunEnd | None = None  # set just before ``finished``, readable once the thread ended
         self.outcome: Outcome | None = None
 
@@ -63,6 +65,24 @@ class TrainingWorker(QObject):
         self.switches.set_paused(paused)
         if not paused:
             self.holding.clear()
+
+    def kill(self) -> bool:
+        """End a run in a process of its own at once, mid-batch (for closing the window when a batch takes
+        too long); ``finished`` follows with a failed run. False when there is no such process."""
+        if self._process is None:
+            return False
+        self._process.kill()
+        return True
+
+    @property
+    def batches_done(self) -> int:
+        """Batches the run has taken: all of them sent to the GUI before it holds at a pause."""
+        return self._stream.batches_taken if self._stream is not None else self._delivered
+
+    @property
+    def process_id(self) -> int | None:
+        """The process the run trains in (None: this thread, or not started yet)."""
+        return self._process.pid if self._process is not None else None
 
     def begin_frame(self) -> None:
         """The GUI thread is about to paint: a run in this thread waits before its next batch until
@@ -104,18 +124,20 @@ class TrainingWorker(QObject):
             return run_process.train_in_process(
                 self.model, self.data, self.job, self.switches, self._deliver, self._on_holding, self._on_started
             )
-        end = UpdateStream(self.model, self.data, self.job, self._deliver).run(self._should_stop)
+        self._stream = UpdateStream(self.model, self.data, self.job, self._deliver)
+        end = self._stream.run(self._should_stop)
         return end, Outcome.of(self.model, self.data, end.evaluation)
 
     def _should_stop(self) -> bool:
-        """Between two batches of a run in this thread: hold while paused or while a frame is painted."""
-        self.switches.hold_while_paused(self._on_holding)
+        """Between two batches of a run in this thread: hold while paused (everything done sent first) or
+        while a frame is painted."""
+        self.switches.hold_while_paused(lambda: (self._stream.flush(), self._on_holding()))
         if not self._frame_done.wait(MAX_FRAME_HOLD_SECONDS):
             self._frame_done.set()  # a frame that was never painted holds up one batch, not every one
         return self.switches.stop.is_set()
 
-    def _on_started(self, pid: int) -> None:
-        self.process_id = pid
+    def _on_started(self, process: multiprocessing.Process) -> None:
+        self._process = process
 
     def _on_holding(self) -> None:
         """The run holds at the pause gate, everything before it delivered (unless resumed meanwhile)."""
@@ -123,10 +145,11 @@ class TrainingWorker(QObject):
             self.holding.set()
 
     def _deliver(self, update: Update) -> None:
-        """Record the update's epochs in the run folder and send it to the GUI."""
+        """Record the update's epochs in the run folder and send it to the GUI (the run is not holding)."""
+        self.holding.clear()
         for epoch in update.epochs:
             self._record(lambda recorder, e=epoch: recorder.epoch(e, write=self._record_due()))
-        self.batches_done += len(update.batches)
+        self._delivered += len(update.batches)
         self.progressed.emit(update)
 
     # ----- the run folder (Contract 6) ----------------------------------------------------------------

@@ -18,6 +18,9 @@ from contextlib import contextmanager
 BLAS_THREADS = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                        "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}  # fmt: skip
 _environ_lock = threading.Lock()
+_main_lock = threading.Lock()
+_hiders = 0  # blocks inside main_script_hidden now
+_hidden_path: str | None = None  # the main script's path while it is hidden
 
 
 @contextmanager
@@ -25,17 +28,23 @@ def main_script_hidden() -> Iterator[None]:
     """Workers started inside the block do not run this process's main script. ``spawn`` runs it
     again in every worker (as ``__mp_main__``, for functions pickled from it); a trial needs none of
     it, and the window's script imports Qt: a second and ~70 MB per worker, for nothing. Start
-    methods read ``__main__.__file__`` when a process starts, so it is hidden meanwhile."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if path is None:
-        yield
-        return
-    del main.__file__
+    methods read ``__main__.__file__`` when a process starts, so it is hidden meanwhile. Blocks may
+    overlap (a sweep and a run start processes from two threads): the first hides it, the last
+    puts it back."""
+    global _hiders, _hidden_path
+    with _main_lock:
+        main = sys.modules.get("__main__")
+        if _hiders == 0 and getattr(main, "__file__", None) is not None:
+            _hidden_path = main.__file__
+            del main.__file__
+        _hiders += 1
     try:
         yield
     finally:
-        main.__file__ = path
+        with _main_lock:
+            _hiders -= 1
+            if _hiders == 0 and _hidden_path is not None:
+                main.__file__, _hidden_path = _hidden_path, None
 
 
 @contextmanager

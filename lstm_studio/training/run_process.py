@@ -9,23 +9,29 @@ The run's process is forked from a *fork server*: a small process started once (
 ``spawn``, so it has no Qt thread a fork could catch holding a lock) with NumPy and this package
 already imported, and with one BLAS thread (``child_environment``). Forking from it takes
 milliseconds, where starting Python and NumPy takes most of a second. The model, its data and the
-job are pickled to the child; a series' windows travel as the values they span, not as copies of
-every window (``windows.compact_view_reduce``). The child sends the run's updates through a pipe,
-then the run's end with the weights it ended on, which the parent loads into its own model.
+job are pickled to the child through a pipe; a series' windows travel as the values they span, not
+as copies of every window (``windows.compact_view_reduce``). The child sends the run's updates back,
+then the run's end with the weights it ended on, which the parent loads into its own model. Stop and
+Pause are flags in shared memory that nobody waits on a lock for, so a child killed at any moment
+cannot leave the window waiting.
 
 Where there is no fork server (Windows), ``AVAILABLE`` is False and the window trains in a thread.
 """
 
 from __future__ import annotations
 
+import copyreg
+import ctypes
+import io
 import multiprocessing
 import multiprocessing.forkserver
-import os
+import pickle
 import signal
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
-from multiprocessing.reduction import ForkingPickler
+from multiprocessing.sharedctypes import RawValue
 
 import numpy as np
 
@@ -33,6 +39,7 @@ from lstm_studio.core import LSTMModel
 from lstm_studio.training.child_environment import main_script_hidden, one_blas_thread_environment
 from lstm_studio.training.dataset import Dataset
 from lstm_studio.training.session import Job, Outcome, Update
+from lstm_studio.training.snapshots import Probe
 from lstm_studio.training.trainer import CRASHED, RunEnd
 from lstm_studio.training.update_stream import OUT_OF_MEMORY, Switches, UpdateStream, failed_run
 from lstm_studio.training.windows import compact_view_reduce
@@ -41,12 +48,41 @@ AVAILABLE = "forkserver" in multiprocessing.get_all_start_methods()
 # What the fork server imports once for every run (NumPy loads numpy.random on first use: ~20 ms a run).
 PRELOAD = ["lstm_studio.training.run_process", "numpy.random"]
 JOIN_SECONDS = 5.0  # a child that sent its end and does not leave within this is killed
+FLAG_POLL_SECONDS = 0.005
 UPDATE, HOLDING, END = "update", "holding", "end"
 
 _context = multiprocessing.get_context("forkserver") if AVAILABLE else None
 _server_lock = threading.Lock()
 _server_started = False
-ForkingPickler.register(np.ndarray, compact_view_reduce)
+
+
+class SharedFlag:
+    """A flag in shared memory, set and read without a lock: a process killed at any moment leaves
+    nothing held that the other side would then wait for (a ``multiprocessing.Event`` would)."""
+
+    def __init__(self) -> None:
+        self._value = RawValue(ctypes.c_bool, False)
+
+    def set(self) -> None:
+        """Raise the flag."""
+        self._value.value = True
+
+    def clear(self) -> None:
+        """Lower it."""
+        self._value.value = False
+
+    def is_set(self) -> bool:
+        """Whether it is raised."""
+        return self._value.value
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until it is raised (at most ``timeout`` seconds); whether it is."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._value.value:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(FLAG_POLL_SECONDS)
+        return True
 
 
 def start_server() -> None:
@@ -63,8 +99,17 @@ def start_server() -> None:
 
 
 def switches() -> Switches:
-    """Stop and pause flags the run's process sees (shared semaphores, not a thread's events)."""
-    return Switches(_context.Event(), _context.Event())
+    """Stop and pause flags the run's process sees."""
+    return Switches(SharedFlag(), SharedFlag())
+
+
+def pickle_compact(value: object) -> bytes:
+    """``value`` pickled with window views sent as the memory they span (``windows.compact_view_reduce``)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, np.ndarray: compact_view_reduce}
+    pickler.dump(value)
+    return buffer.getvalue()
 
 
 def train_in_process(
@@ -74,29 +119,34 @@ def train_in_process(
     switched: Switches,
     on_update: Callable[[Update], None],
     on_holding: Callable[[], None],
-    on_started: Callable[[int], None] = lambda pid: None,
+    on_started: Callable[[multiprocessing.Process], None] = lambda process: None,
 ) -> tuple[RunEnd, Outcome | None]:
-    """Train ``job`` in a process of its own (its id goes to ``on_started``). Its updates reach ``on_update`` and
-    its pauses ``on_holding``, in order, in the calling thread; at the end ``model`` holds the weights the run
-    ended on. A process that dies is a failed run (the model then keeps its weights from before the run)."""
+    """Train ``job`` in a process of its own (handed to ``on_started``, which may kill it). Its updates reach
+    ``on_update`` and its pauses ``on_holding``, in order, in the calling thread; at the end ``model`` holds
+    the weights the run ended on. A process that dies is a failed run: the model then holds the weights of
+    the last epoch it sent, or those from before the run."""
     start_server()
-    reader, writer = _context.Pipe(duplex=False)
-    slim = Job(job.config, probe=job.probe, first_epoch=job.first_epoch)  # what the child needs of the job
-    child = _context.Process(
-        target=_child_main, args=(writer, model, data, slim, switched, os.getpid()), name="lstm-studio-training"
-    )
+    here, there = _context.Pipe()
+    child = _context.Process(target=_child_main, args=(there, switched, job.probe), name="lstm-studio-training")
     child.daemon = True  # never outlives the window's process
-    with main_script_hidden():  # or the child would run the window's script (and import Qt) first
+    # Without the main script hidden the child would run the window's script (and import Qt) first; with one
+    # BLAS thread, as the fork server has it, should the server have to start again.
+    with one_blas_thread_environment(), main_script_hidden():
         child.start()
-    writer.close()  # the child holds the only writing end now
-    on_started(child.pid)
+    there.close()  # the child holds the only other end now: its death ends the reading
+    on_started(child)
+    last_state = None
     try:
+        here.send_bytes(pickle_compact((model, data, job.config, job.first_epoch)))
         while True:
-            message = _receive(reader, child)
+            message = _receive(here, child)
             if message is None:
-                return failed_run(_died(child), CRASHED), None
+                if last_state is not None:
+                    model.load_state_dict(last_state)
+                return failed_run(_died(child, last_state is not None), CRASHED), None
             kind, payload = message
             if kind == UPDATE:
+                last_state = payload.state if payload.state is not None else last_state
                 on_update(payload)
             elif kind == HOLDING:
                 on_holding()
@@ -105,54 +155,53 @@ def train_in_process(
                 if state is not None:
                     model.load_state_dict(state)
                 return end, outcome
+    except (BrokenPipeError, ConnectionResetError):  # it died before it read its job
+        return failed_run(_died(child, False), CRASHED), None
     finally:
-        reader.close()
+        here.close()
         child.join(JOIN_SECONDS)
         if child.is_alive():
             child.kill()
             child.join()
 
 
-def _receive(reader: Connection, child: multiprocessing.Process) -> tuple | None:
+def _receive(conn: Connection, child: multiprocessing.Process) -> tuple | None:
     """The child's next message; None once it is gone with nothing more to read."""
     while True:
-        if reader.poll():
+        if conn.poll():
             try:
-                return reader.recv()
+                return conn.recv()
             except (EOFError, OSError):
                 return None
-        if child.sentinel in wait([reader, child.sentinel]) and not reader.poll():
+        if child.sentinel in wait([conn, child.sentinel]) and not conn.poll():
             return None
 
 
-def _died(child: multiprocessing.Process) -> str:
+def _died(child: multiprocessing.Process, kept_last: bool) -> str:
     child.join(JOIN_SECONDS)
     code = child.exitcode
     how = f"was killed (signal {-code})" if code is not None and code < 0 else f"ended unexpectedly (code {code})"
-    return f"training stopped: its process {how}, perhaps for lack of memory; the model keeps its weights from before"
+    kept = "the weights of its last epoch shown" if kept_last else "its weights from before the run"
+    return f"training stopped: its process {how}, perhaps for lack of memory; the model keeps {kept}"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # somebody's: the pid was reused, so the window's process is gone
-        return False
-    return True
-
-
-def _child_main(conn: Connection, model: LSTMModel, data: Dataset, job: Job, switched: Switches, parent: int) -> None:
-    """The run's process: train, send, leave. Ctrl+C is the window's to handle, not the child's."""
+def _child_main(conn: Connection, switched: Switches, probe: Probe | None) -> None:
+    """The run's process: read the job, train, send, leave. Ctrl+C is the window's to handle, not the child's."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    stream = UpdateStream(model, data, job, lambda update: conn.send((UPDATE, update)))
+    try:
+        model, data, config, first_epoch = pickle.loads(conn.recv_bytes())
+    except (EOFError, OSError):  # the window's process is gone
+        return
+    stream = UpdateStream(model, data, Job(config, probe=probe, first_epoch=first_epoch),
+                          lambda update: conn.send((UPDATE, update)))  # fmt: skip
 
     def holding() -> None:
         stream.flush()
         conn.send((HOLDING, None))
 
     def should_stop() -> bool:
-        switched.hold_while_paused(holding, abandoned=lambda: not _alive(parent))
+        # The window sends nothing more after the job: anything to read is the end of its pipe (it is gone).
+        switched.hold_while_paused(holding, abandoned=conn.poll)
         return switched.stop.is_set()
 
     try:

@@ -79,6 +79,7 @@ class UpdateStream:
         self.model, self.data, self.job, self.send = model, data, job, send
         self._pending, self._last_sent = Update(), 0.0
         self._snapshot_seconds = 0.0
+        self.batches_taken = 0  # by the trainer, sent or not
 
     def run(self, should_stop: Callable[[], bool]) -> RunEnd:
         """Train the job's run to its end, sending what happens; everything is sent before it returns."""
@@ -86,6 +87,7 @@ class UpdateStream:
         for event in train(self.model, self.data, self.job.config, should_stop):
             if isinstance(event, BatchEnd):
                 self._pending.batches.append(event)
+                self.batches_taken += 1
             elif isinstance(event, EpochEnd):
                 self._add_epoch(event)
             else:

@@ -32,18 +32,21 @@ def series_windows(values: np.ndarray, seq_len: int, horizon: int) -> tuple[np.n
 
 
 def compact_view_reduce(array: np.ndarray) -> tuple:
-    """How to pickle ``array``: a window view of a series (rows of consecutive values, each row starting one
-    value after the last, as ``series_windows`` makes) as the values it spans, rebuilt as the same view;
-    any other array as NumPy pickles it. Sending a million windows of 48 values to another process then
-    costs a million values, not 48 million."""
-    if array.ndim == 2 and array.size and not array.flags.c_contiguous and array.strides == (array.itemsize,) * 2:
-        span = as_strided(array, shape=(len(array) + array.shape[1] - 1,), strides=(array.itemsize,)).copy()
-        return _window_view, (span, array.shape[1])
+    """How to pickle ``array``: a view whose elements overlap in memory (a window view of a series, as
+    ``series_windows`` and ``covariates.column_windows`` make) as the memory it spans, rebuilt as the
+    same read-only view; any other array as NumPy pickles it. A million windows of 48 values then cost
+    a million values to send, not 48 million."""
+    itemsize, strides = array.itemsize, array.strides
+    if array.size and not array.flags.c_contiguous and all(s >= 0 and s % itemsize == 0 for s in strides):
+        span = sum((n - 1) * s for n, s in zip(array.shape, strides, strict=True)) // itemsize + 1
+        if span < array.size:
+            values = as_strided(array, shape=(span,), strides=(itemsize,)).copy()
+            return _strided_view, (values, array.shape, strides)
     return array.__reduce__()
 
 
-def _window_view(span: np.ndarray, width: int) -> np.ndarray:
-    return sliding_window_view(span, width)
+def _strided_view(values: np.ndarray, shape: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
+    return as_strided(values, shape=shape, strides=strides, writeable=False)
 
 
 class _Encoded:
