@@ -340,7 +340,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Stop and join the training thread and any sweep, remember the settings, then close."""
         self.runs_view.close_down()  # no trial process outlives the window, no thread its listing
-        joined = self.loader.wait(LOAD_JOIN_MS) and self.form.reader.wait(LOAD_JOIN_MS)
+        joined = all(job.wait(LOAD_JOIN_MS) for job in (self.loader, self.form.reader, self.inside.job))
         if not self.runner.stop_and_wait() or not joined:
             # A batch, an evaluation or a file longer than the wait: close when it has ended.
             self._close_when_finished = True

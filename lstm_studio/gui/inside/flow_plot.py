@@ -9,8 +9,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QPaintEvent
+from PySide6.QtWidgets import QGraphicsItem
 
-from lstm_studio.gui.panels.base import LAYER_COLORS, LEGEND_BRUSH, TITLE_STYLE
+from lstm_studio.gui.panels.base import LAYER_COLORS, LEFT_AXIS_WIDTH, LEGEND_BRUSH, TITLE_STYLE
+from lstm_studio.gui.ranges import ExpandingRange
 
 EPOCHS_SHOWN = 8  # the shown epoch and the seven before it
 
@@ -30,10 +32,20 @@ class GradientFlowPlot(pg.PlotWidget):
         self.setLabel("left", "norm (log)")
         self.setLogMode(y=True)
         self.getAxis("left").enableAutoSIPrefix(False)
+        self.getAxis("left").setWidth(LEFT_AXIS_WIDTH)  # new tick labels never re-lay out the plot
+        for axis in ("left", "bottom"):
+            self.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # redrawn when they change
         self.showGrid(x=True, y=True, alpha=0.25)
         self.setMinimumHeight(180)
         self.legend = self.addLegend(offset=(10, 10), brush=LEGEND_BRUSH)
         self.curves: list[list[pg.PlotDataItem]] = []  # [age][layer], age 0 = the shown epoch
+        self.disableAutoRange()  # re-fitting after every epoch painted the plot four times over
+        self.y = ExpandingRange(log=True)  # grows by whole decades
+        self._steps: tuple[int, int] | None = None
+
+    def forget_range(self) -> None:
+        """Another model: its norms start the y axis afresh."""
+        self.y.reset()
 
     def show_flows(self, flows: Sequence[list[np.ndarray]], shift: int = 0) -> None:
         """``flows``: oldest first, the shown epoch last; each a list of (T',) arrays per layer.
@@ -42,6 +54,7 @@ class GradientFlowPlot(pg.PlotWidget):
         if not self.curves or len(self.curves[0]) != layers:
             self._make_curves(layers)
         recent = list(flows[-EPOCHS_SHOWN:])[::-1]  # the shown epoch first
+        self._fit([values for flow in recent for values in flow], shift)
         for age, curves in enumerate(self.curves):
             for k, curve in enumerate(curves):
                 if age < len(recent):
@@ -49,6 +62,17 @@ class GradientFlowPlot(pg.PlotWidget):
                     curve.setData(np.arange(1, len(values) + 1) + shift, np.maximum(values, 1e-30))
                 else:
                     curve.setData([], [])
+
+    def _fit(self, curves: list[np.ndarray], shift: int) -> None:
+        """Steps 1 … T on x; y widened by whole decades to cover ``curves``."""
+        if not curves:
+            return
+        steps = (1 + shift, max(len(values) for values in curves) + shift)
+        if steps != self._steps:
+            self._steps = steps
+            self.setXRange(steps[0], max(steps[1], steps[0] + 1), padding=0.02)
+        if self.y.include(np.concatenate([np.maximum(values, 1e-30) for values in curves])):
+            self.setYRange(self.y.low, self.y.high, padding=0.02)
 
     def _make_curves(self, layers: int) -> None:
         self.clear()

@@ -43,6 +43,7 @@ class InsideView(QWidget):
         self.setObjectName("insideView")
         self.typed_values = typed_values  # what Try it holds now
         self.session: Session | None = None
+        self._model: object = None  # the model last shown: another one starts the flow plot's range afresh
         self.dirty = False
         self.job = BackgroundJob(self)
         self._wanted: tuple | None = None  # what the view waits for from the job
@@ -89,6 +90,9 @@ class InsideView(QWidget):
     # ----- the panel protocol ------------------------------------------------------------------------
     def reset(self, session: Session) -> None:
         """A new model, run start or end, Load: follow the session."""
+        if session.model is not self._model:
+            self._model = session.model
+            self.flow_plot.forget_range()
         self.session = session
         n = len(session.data.x_val) if session.data is not None else 1
         self.window_spin.setMaximum(max(n, 1))
