@@ -42,6 +42,7 @@ class GradientFlowPlot(pg.PlotWidget):
         self.disableAutoRange()  # re-fitting after every epoch painted the plot four times over
         self.y = ExpandingRange(log=True)  # grows by whole decades
         self._steps: tuple[int, int] | None = None
+        self._make_curves(1)  # built now, not in the middle of the first run (the usual model has one layer)
 
     def forget_range(self) -> None:
         """Another model: its norms start the y axis afresh."""
@@ -50,7 +51,12 @@ class GradientFlowPlot(pg.PlotWidget):
     def show_flows(self, flows: Sequence[list[np.ndarray]], shift: int = 0) -> None:
         """``flows``: oldest first, the shown epoch last; each a list of (T',) arrays per layer.
         ``shift``: steps the model does not read (1 when it reads differences)."""
-        layers = len(flows[-1]) if flows else 0
+        if not flows:  # nothing to show: the curves stay, empty, for the next model
+            for curves in self.curves:
+                for curve in curves:
+                    curve.setData([], [])
+            return
+        layers = len(flows[-1])
         if not self.curves or len(self.curves[0]) != layers:
             self._make_curves(layers)
         recent = list(flows[-EPOCHS_SHOWN:])[::-1]  # the shown epoch first
