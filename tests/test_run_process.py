@@ -153,11 +153,11 @@ def test_a_pause_whose_window_is_gone_ends_in_a_stop():
 
 
 def test_window_views_of_a_series_travel_as_the_values_they_span():
-    values = np.arange(100_000, dtype=np.float64)
+    values = np.arange(20_000, dtype=np.float64)
     windows, targets = series_windows(values, 48, 1)
     columns = np.stack([values, -values], axis=1)  # other columns, read in windows of their own
     single = sliding_window_view(values.astype(np.float32), 48)
-    parts = (windows[:80_000], windows[80_000:], targets, column_windows(columns, 48, 99_000), single)
+    parts = (windows[:16_000], windows[16_000:], targets, column_windows(columns, 48, 19_000), single)
     sent = run_process.pickle_compact(parts)
     assert len(sent) < 8 * values.nbytes  # not 48 values per window
     got = pickle.loads(sent)
