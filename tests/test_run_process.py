@@ -160,11 +160,14 @@ def test_window_views_of_a_series_travel_as_the_values_they_span():
     parts = (windows[:16_000], windows[16_000:], targets, column_windows(columns, 48, 19_000), single)
     sent = run_process.pickle_compact(parts)
     assert len(sent) < 8 * values.nbytes  # not 48 values per window
+    assert len(run_process.pickle_compact(parts[:3])) < 1.1 * values.nbytes  # views of one series: it, once
     got = pickle.loads(sent)
     for received, part in zip(got, parts, strict=True):
         np.testing.assert_array_equal(received, part)
         assert received.dtype == part.dtype and received.shape == part.shape
     assert not got[0].flags.writeable and not got[3].flags.writeable  # read-only views, as they were
+    column = pickle.loads(run_process.pickle_compact(values[:, None]))  # a writeable view stays writeable
+    assert column.flags.writeable and column.shape == (20_000, 1)
     strided = np.arange(12.0).reshape(3, 4)[:, ::2]  # any other array as NumPy pickles it
     np.testing.assert_array_equal(pickle.loads(run_process.pickle_compact(strided)), strided)
 

@@ -33,20 +33,38 @@ def series_windows(values: np.ndarray, seq_len: int, horizon: int) -> tuple[np.n
 
 def compact_view_reduce(array: np.ndarray) -> tuple:
     """How to pickle ``array``: a view whose elements overlap in memory (a window view of a series, as
-    ``series_windows`` and ``covariates.column_windows`` make) as the memory it spans, rebuilt as the
-    same read-only view; any other array as NumPy pickles it. A million windows of 48 values then cost
-    a million values to send, not 48 million."""
-    itemsize, strides = array.itemsize, array.strides
-    if array.size and not array.flags.c_contiguous and all(s >= 0 and s % itemsize == 0 for s in strides):
+    ``series_windows`` and ``covariates.column_windows`` make) as the array it views, which a pickle
+    sends once however many views share it, or else as the memory it spans; any other array as NumPy
+    pickles it. A million windows of 48 values then cost a million values to send, not 48 million."""
+    itemsize, strides, writeable = array.itemsize, array.strides, array.flags.writeable
+    if array.size and array.base is not None and all(s >= 0 and s % itemsize == 0 for s in strides):
         span = sum((n - 1) * s for n, s in zip(array.shape, strides, strict=True)) // itemsize + 1
+        root = _viewed_array(array)
+        start = array.__array_interface__["data"][0] - root.__array_interface__["data"][0] if root is not None else -1
+        inside = root is not None and root.dtype == array.dtype and 0 <= start <= (root.size - span) * itemsize
+        if inside and start % itemsize == 0 and (span < array.size or root.size <= 2 * span):
+            return _strided_view, (root, start // itemsize, array.shape, strides, writeable)  # most of the array
         if span < array.size:
             values = as_strided(array, shape=(span,), strides=(itemsize,)).copy()
-            return _strided_view, (values, array.shape, strides)
+            return _strided_view, (values, 0, array.shape, strides, writeable)
     return array.__reduce__()
 
 
-def _strided_view(values: np.ndarray, shape: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
-    return as_strided(values, shape=shape, strides=strides, writeable=False)
+def _viewed_array(array: np.ndarray) -> np.ndarray | None:
+    """The contiguous array ``array`` is a view of, through any views and ``as_strided``'s wrappers
+    (None when there is none)."""
+    found, base = None, array.base
+    while base is not None:
+        if isinstance(base, np.ndarray):
+            found = base
+        base = getattr(base, "base", None)
+    return found if found is not None and found.flags.c_contiguous else None
+
+
+def _strided_view(values: np.ndarray, start: int, shape: tuple[int, ...], strides: tuple[int, ...],
+                  writeable: bool) -> np.ndarray:  # fmt: skip
+    flat = values.reshape(-1)[start:]
+    return as_strided(flat, shape=shape, strides=strides, writeable=writeable)
 
 
 class _Encoded:
