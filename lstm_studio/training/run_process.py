@@ -9,8 +9,8 @@ The run's process is forked from a *fork server*: a small process started once (
 ``spawn``, so it has no Qt thread a fork could catch holding a lock) with NumPy and this package
 already imported, and with one BLAS thread (``child_environment``). Forking from it takes
 milliseconds, where starting Python and NumPy takes most of a second. The model, its data and the
-job are pickled to the child through a pipe; a series' windows travel as the values they span, not
-as copies of every window (``windows.compact_view_reduce``). The child sends the run's updates back,
+job are pickled to the child through a pipe; a series' windows travel as the series they view, once,
+not as copies of every window (``windows.compact_view_reduce``). The child sends the run's updates back,
 then the run's end with the weights it ended on, which the parent loads into its own model. Stop and
 Pause are flags in shared memory that nobody waits on a lock for, so a child killed at any moment
 cannot leave the window waiting.
@@ -104,7 +104,7 @@ def switches() -> Switches:
 
 
 def pickle_compact(value: object) -> bytes:
-    """``value`` pickled with window views sent as the memory they span (``windows.compact_view_reduce``)."""
+    """``value`` pickled with window views sent as the arrays they view (``windows.compact_view_reduce``)."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = {**copyreg.dispatch_table, np.ndarray: compact_view_reduce}
