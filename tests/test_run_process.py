@@ -47,7 +47,9 @@ def test_a_run_in_its_own_process_is_the_run_of_a_thread(rng):
     job = Job(experiment.train, probe=Probe(), first_epoch=4)
     end, outcome, updates = in_process(model, data, job)
     here = []
-    twin_end = UpdateStream(twin, data, job, here.append).run(lambda: False)
+    twin_end = UpdateStream(twin, data, job, here.append).run(
+        Switches(threading.Event(), threading.Event()), lambda: None
+    )
     for name, value in twin.state_dict().items():  # the parent's model now holds what the child trained
         np.testing.assert_allclose(model.state_dict()[name], value, rtol=1e-9, atol=1e-12)
     assert end.status == twin_end.status and end.epochs_run == 3 and end.best_epoch == twin_end.best_epoch

@@ -20,7 +20,7 @@ from lstm_studio.training import CRASHED, NO_DATA, RunEnd, run_process
 from lstm_studio.training.run_format import RunStoreError
 from lstm_studio.training.run_recorder import RunRecorder
 from lstm_studio.training.session import Job, Outcome, Update
-from lstm_studio.training.update_stream import OUT_OF_MEMORY, Switches, UpdateStream, failed_run
+from lstm_studio.training.update_stream import OUT_OF_MEMORY, Switches, UpdateStream, failed_run, internal_error
 
 MAX_FRAME_HOLD_SECONDS = 0.05  # never wait longer for a frame that may not be painted at all
 RECORD_SECONDS = 0.5  # the run folder is written at most this often while training, and at the end
@@ -116,7 +116,7 @@ class TrainingWorker(QObject):
         except MemoryError:
             self._finish(failed_run(OUT_OF_MEMORY))
         except Exception as exc:  # a bug must not kill the thread silently: report it as a failed run
-            self._finish(failed_run(f"training stopped by an internal error: {exc}", CRASHED))
+            self._finish(internal_error(exc))
 
     def _train(self) -> tuple[RunEnd, Outcome | None]:
         """Train the run to its end, here or in a process of its own, delivering its updates as they come."""
@@ -125,16 +125,13 @@ class TrainingWorker(QObject):
                 self.model, self.data, self.job, self.switches, self._deliver, self._on_holding, self._on_started
             )
         self._stream = UpdateStream(self.model, self.data, self.job, self._deliver)
-        end = self._stream.run(self._should_stop)
+        end = self._stream.run(self.switches, self._on_holding, between_batches=self._wait_for_frame)
         return end, Outcome.of(self.model, self.data, end.evaluation)
 
-    def _should_stop(self) -> bool:
-        """Between two batches of a run in this thread: hold while paused (everything done sent first) or
-        while a frame is painted."""
-        self.switches.hold_while_paused(lambda: (self._stream.flush(), self._on_holding()))
+    def _wait_for_frame(self) -> None:
+        """Between two batches of a run in this thread: wait while a frame is painted."""
         if not self._frame_done.wait(MAX_FRAME_HOLD_SECONDS):
             self._frame_done.set()  # a frame that was never painted holds up one batch, not every one
-        return self.switches.stop.is_set()
 
     def _on_started(self, process: multiprocessing.Process) -> None:
         self._process = process

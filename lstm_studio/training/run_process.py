@@ -27,9 +27,9 @@ import multiprocessing
 import multiprocessing.forkserver
 import pickle
 import signal
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from multiprocessing.sharedctypes import RawValue
 
@@ -41,7 +41,7 @@ from lstm_studio.training.dataset import Dataset
 from lstm_studio.training.session import Job, Outcome, Update
 from lstm_studio.training.snapshots import Probe
 from lstm_studio.training.trainer import CRASHED, RunEnd
-from lstm_studio.training.update_stream import OUT_OF_MEMORY, Switches, UpdateStream, failed_run
+from lstm_studio.training.update_stream import OUT_OF_MEMORY, Switches, UpdateStream, failed_run, internal_error
 from lstm_studio.training.windows import compact_view_reduce
 
 AVAILABLE = "forkserver" in multiprocessing.get_all_start_methods()
@@ -52,8 +52,6 @@ FLAG_POLL_SECONDS = 0.005
 UPDATE, HOLDING, END = "update", "holding", "end"
 
 _context = multiprocessing.get_context("forkserver") if AVAILABLE else None
-_server_lock = threading.Lock()
-_server_started = False
 
 
 class SharedFlag:
@@ -85,17 +83,20 @@ class SharedFlag:
         return True
 
 
+@contextmanager
+def _starting() -> Iterator[None]:
+    """How the fork server starts, whenever it does (a process start restarts one that died): with its
+    preloads, one BLAS thread, and without the window's script (it would import Qt)."""
+    _context.set_forkserver_preload(PRELOAD)
+    with one_blas_thread_environment(), main_script_hidden():
+        yield
+
+
 def start_server() -> None:
-    """Start the fork server now (it then imports NumPy while the user is still choosing settings);
-    later calls return at once. The first run starts it anyway."""
-    global _server_started
-    with _server_lock:
-        if _server_started:
-            return
-        _context.set_forkserver_preload(PRELOAD)
-        with one_blas_thread_environment(), main_script_hidden():
-            multiprocessing.forkserver.ensure_running()
-        _server_started = True
+    """Start the fork server now (it then imports NumPy while the user is still choosing settings); it
+    runs once per application, so later calls return at once. The first run starts it anyway."""
+    with _starting():
+        multiprocessing.forkserver.ensure_running()
 
 
 def switches() -> Switches:
@@ -125,13 +126,10 @@ def train_in_process(
     ``on_update`` and its pauses ``on_holding``, in order, in the calling thread; at the end ``model`` holds
     the weights the run ended on. A process that dies is a failed run: the model then holds the weights of
     the last epoch it sent, or those from before the run."""
-    start_server()
     here, there = _context.Pipe()
     child = _context.Process(target=_child_main, args=(there, switched, job.probe), name="lstm-studio-training")
     child.daemon = True  # never outlives the window's process
-    # Without the main script hidden the child would run the window's script (and import Qt) first; with one
-    # BLAS thread, as the fork server has it, should the server have to start again.
-    with one_blas_thread_environment(), main_script_hidden():
+    with _starting():  # the child would run the window's script, too, were it not hidden
         child.start()
     there.close()  # the child holds the only other end now: its death ends the reading
     on_started(child)
@@ -194,25 +192,16 @@ def _child_main(conn: Connection, switched: Switches, probe: Probe | None) -> No
         return
     stream = UpdateStream(model, data, Job(config, probe=probe, first_epoch=first_epoch),
                           lambda update: conn.send((UPDATE, update)))  # fmt: skip
-
-    def holding() -> None:
-        stream.flush()
-        conn.send((HOLDING, None))
-
-    def should_stop() -> bool:
-        # The window sends nothing more after the job: anything to read is the end of its pipe (it is gone).
-        switched.hold_while_paused(holding, abandoned=conn.poll)
-        return switched.stop.is_set()
-
     try:
-        end = stream.run(should_stop)
+        # The window sends nothing after the job: anything to read while paused is its pipe's end (it is gone).
+        end = stream.run(switched, lambda: conn.send((HOLDING, None)), abandoned=conn.poll)
         message = (END, (end, model.state_dict(), Outcome.of(model, data, end.evaluation)))
     except (BrokenPipeError, ConnectionResetError):  # the window's process is gone: nobody to tell
         return
     except MemoryError:
         message = (END, (failed_run(OUT_OF_MEMORY), None, None))
     except Exception as exc:  # a bug: reported as a failed run, as in a thread
-        message = (END, (failed_run(f"training stopped by an internal error: {exc}"), None, None))
+        message = (END, (internal_error(exc), None, None))
     try:
         conn.send(message)
     except OSError:

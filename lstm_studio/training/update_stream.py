@@ -81,9 +81,23 @@ class UpdateStream:
         self._snapshot_seconds = 0.0
         self.batches_taken = 0  # by the trainer, sent or not
 
-    def run(self, should_stop: Callable[[], bool]) -> RunEnd:
-        """Train the job's run to its end, sending what happens; everything is sent before it returns."""
+    def run(
+        self,
+        switches: Switches,
+        on_holding: Callable[[], None],
+        between_batches: Callable[[], None] = lambda: None,
+        abandoned: Callable[[], bool] = lambda: False,
+    ) -> RunEnd:
+        """Train the job's run to its end, sending what happens; everything is sent before it returns.
+        Between two batches it reads ``switches``: paused, it sends what it did, tells ``on_holding`` and
+        waits (until ``abandoned`` says nobody is left to resume it); ``between_batches`` runs there too."""
         interval = 1.0 / MAX_UPDATES_PER_SECOND
+
+        def should_stop() -> bool:
+            switches.hold_while_paused(lambda: (self.flush(), on_holding()), abandoned)
+            between_batches()
+            return switches.stop.is_set()
+
         for event in train(self.model, self.data, self.job.config, should_stop):
             if isinstance(event, BatchEnd):
                 self._pending.batches.append(event)
@@ -122,3 +136,8 @@ class UpdateStream:
 def failed_run(message: str, failure: str = CRASHED) -> RunEnd:
     """The end of a run that failed before any epoch."""
     return RunEnd(FAILED, message, 0, 0, None, None, 0.0, failure)
+
+
+def internal_error(exc: Exception) -> RunEnd:
+    """The end of a run a bug stopped: said as a failed run, never a traceback."""
+    return failed_run(f"training stopped by an internal error: {exc}")
