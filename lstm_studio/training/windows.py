@@ -32,22 +32,19 @@ def series_windows(values: np.ndarray, seq_len: int, horizon: int) -> tuple[np.n
 
 
 def compact_view_reduce(array: np.ndarray) -> tuple:
-    """How to pickle ``array``: a view whose elements overlap in memory (a window view of a series, as
-    ``series_windows`` and ``covariates.column_windows`` make) as the array it views, which a pickle
-    sends once however many views share it, or else as the memory it spans; any other array as NumPy
-    pickles it. A million windows of 48 values then cost a million values to send, not 48 million."""
-    itemsize, strides, writeable = array.itemsize, array.strides, array.flags.writeable
-    if array.size and array.base is not None and all(s >= 0 and s % itemsize == 0 for s in strides):
-        span = sum((n - 1) * s for n, s in zip(array.shape, strides, strict=True)) // itemsize + 1
-        root = _viewed_array(array)
-        start = array.__array_interface__["data"][0] - root.__array_interface__["data"][0] if root is not None else -1
-        inside = root is not None and root.dtype == array.dtype and 0 <= start <= (root.size - span) * itemsize
-        if inside and start % itemsize == 0 and (span < array.size or root.size <= 2 * span):
-            return _strided_view, (root, start // itemsize, array.shape, strides, writeable)  # most of the array
-        if span < array.size:
-            values = as_strided(array, shape=(span,), strides=(itemsize,)).copy()
-            return _strided_view, (values, 0, array.shape, strides, writeable)
-    return array.__reduce__()
+    """How to pickle ``array``: a view whose elements overlap in memory (the window views ``series_windows``
+    and ``covariates.column_windows`` make), or that covers most of the array it views, as that array and
+    where the view lies in it (a pickle sends the array once, however many views share it); any other
+    array as NumPy pickles it. A million windows of 48 values then cost a million values to send, not 48
+    million."""
+    root, itemsize, strides = _viewed_array(array), array.itemsize, array.strides
+    if root is None or root.dtype != array.dtype or not array.size or any(s < 0 or s % itemsize for s in strides):
+        return array.__reduce__()
+    span = sum((n - 1) * s for n, s in zip(array.shape, strides, strict=True)) // itemsize + 1
+    start, misaligned = divmod(array.__array_interface__["data"][0] - root.__array_interface__["data"][0], itemsize)
+    if misaligned or not 0 <= start <= root.size - span or (span >= array.size and root.size > 2 * span):
+        return array.__reduce__()
+    return _strided_view, (root, start, array.shape, strides, array.flags.writeable)
 
 
 def _viewed_array(array: np.ndarray) -> np.ndarray | None:
