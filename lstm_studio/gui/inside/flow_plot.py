@@ -9,10 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QPaintEvent
-from PySide6.QtWidgets import QGraphicsItem
 
-from lstm_studio.gui.panels.base import LAYER_COLORS, LEFT_AXIS_WIDTH, LEGEND_BRUSH, TITLE_STYLE
-from lstm_studio.gui.ranges import ExpandingRange
+from lstm_studio.gui.panels.base import LAYER_COLORS, LEGEND_BRUSH, TITLE_STYLE, EpochAxes, steady_axes
 
 EPOCHS_SHOWN = 8  # the shown epoch and the seven before it
 
@@ -32,21 +30,18 @@ class GradientFlowPlot(pg.PlotWidget):
         self.setLabel("left", "norm (log)")
         self.setLogMode(y=True)
         self.getAxis("left").enableAutoSIPrefix(False)
-        self.getAxis("left").setWidth(LEFT_AXIS_WIDTH)  # new tick labels never re-lay out the plot
-        for axis in ("left", "bottom"):
-            self.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # redrawn when they change
         self.showGrid(x=True, y=True, alpha=0.25)
         self.setMinimumHeight(180)
         self.legend = self.addLegend(offset=(10, 10), brush=LEGEND_BRUSH)
         self.curves: list[list[pg.PlotDataItem]] = []  # [age][layer], age 0 = the shown epoch
-        self.disableAutoRange()  # re-fitting after every epoch painted the plot four times over
-        self.y = ExpandingRange(log=True)  # grows by whole decades
+        steady_axes(self)  # re-fitting after every epoch painted the plot four times over
+        self.axes = EpochAxes(self, log=True)  # y grows by whole decades; x is the steps, set in _fit
         self._steps: tuple[int, int] | None = None
         self._make_curves(1)  # built now, not in the middle of the first run (the usual model has one layer)
 
     def forget_range(self) -> None:
         """Another model: its norms start the y axis afresh."""
-        self.y.reset()
+        self.axes.reset()
 
     def show_flows(self, flows: Sequence[list[np.ndarray]], shift: int = 0) -> None:
         """``flows``: oldest first, the shown epoch last; each a list of (T',) arrays per layer.
@@ -77,8 +72,7 @@ class GradientFlowPlot(pg.PlotWidget):
         if steps != self._steps:
             self._steps = steps
             self.setXRange(steps[0], max(steps[1], steps[0] + 1), padding=0.02)
-        if self.y.include(np.concatenate([np.maximum(values, 1e-30) for values in curves])):
-            self.setYRange(self.y.low, self.y.high, padding=0.02)
+        self.axes.include(np.concatenate([np.maximum(values, 1e-30) for values in curves]))
 
     def _make_curves(self, layers: int) -> None:
         self.clear()

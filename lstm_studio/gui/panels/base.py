@@ -53,11 +53,7 @@ class Panel(pg.PlotWidget):
         self.set_title(self.title)
         self.showGrid(x=True, y=True, alpha=0.25)
         self.setMinimumSize(260, 200)
-        self.disableAutoRange()  # ranges follow ExpandingRange: re-fitting every frame is the costliest part
-        item = self.getPlotItem()
-        item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)  # a fixed width: new tick labels never re-lay out the plot
-        for part in (item.getAxis("left"), item.getAxis("bottom"), item.titleLabel):
-            part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # redrawn only when they change
+        steady_axes(self)
 
     # ----- the protocol --------------------------------------------------------------------------
     def suits(self, task: Task) -> bool:
@@ -99,6 +95,17 @@ class Panel(pg.PlotWidget):
         """Paint, then tell (the area lets training go on once every due panel has painted)."""
         super().paintEvent(event)
         self.painted.emit()
+
+
+def steady_axes(plot: pg.PlotWidget) -> None:
+    """Axes that cost a frame only when they change: no re-fitting (ranges follow ``ExpandingRange``;
+    re-fitting every frame is the costliest part of painting), a fixed left width (new tick labels never
+    re-lay out the plot), and axes and title cached as pictures."""
+    plot.disableAutoRange()
+    item = plot.getPlotItem()
+    item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+    for part in (item.getAxis("left"), item.getAxis("bottom"), item.titleLabel):
+        part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 class EpochAxes:
