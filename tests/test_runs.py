@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from lstm_studio.cli import main
-from lstm_studio.training import Experiment, train
+from lstm_studio.training import Experiment, run_recorder, train
 from lstm_studio.training.run_format import HISTORY_FILE, RUN_FILE, WEIGHTS_FILE, RunStoreError, read_history
 from lstm_studio.training.run_reader import list_runs, read_run
 from lstm_studio.training.run_recorder import RunRecorder
@@ -74,6 +74,43 @@ def test_names_are_unique_and_sort_by_start(runs_dir):
     folders = [RunRecorder.create(runs_dir, tiny()).folder for _ in range(3)]
     assert len(set(folders)) == 3 and all(f.parent == runs_dir for f in folders)
     assert [f.name for f in folders] == sorted(f.name for f in folders) or folders[1].name.endswith("-2")
+
+
+def test_a_run_folder_appears_whole_or_not_at_all(runs_dir, monkeypatch):
+    def killed(*args, **kwargs):  # as a process killed while it writes the first run.json
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_recorder, "write_record", killed)
+    with pytest.raises(KeyboardInterrupt):
+        RunRecorder.create(runs_dir, tiny())
+    assert os.listdir(runs_dir) == []  # neither a folder without its run.json nor a hidden leftover
+
+
+def test_a_folder_left_half_made_by_a_killed_process_is_discarded(runs_dir):
+    folder = runs_dir / "2026-12-03T10-00-00_sine"
+    leftover = runs_dir / f".{folder.name}.0123456789ab.tmp"
+    (leftover / HISTORY_FILE).parent.mkdir()
+    (leftover / HISTORY_FILE).write_text("epoch\n")
+    other = RunRecorder.create(runs_dir, tiny()).folder
+    run_recorder.discard_unfinished_start(folder)
+    assert sorted(os.listdir(runs_dir)) == [other.name] and list_runs(runs_dir)[0].readable
+
+
+def test_a_name_taken_while_the_folder_is_written_goes_to_the_next_name(runs_dir, monkeypatch):
+    real_rename, first = os.rename, runs_dir / "2026-12-03T10-00-00_sine"
+
+    def another_process_first(source, target):
+        if Path(target) == first and not first.exists():
+            first.mkdir()
+            (first / RUN_FILE).write_text("theirs")
+        real_rename(source, target)
+
+    monkeypatch.setattr(os, "rename", another_process_first)
+    with pytest.raises(FileExistsError):
+        RunRecorder(first, tiny()).begin()
+    assert os.listdir(runs_dir) == [first.name] and (first / RUN_FILE).read_text() == "theirs"
+    mine = RunRecorder.create(runs_dir, tiny(), name="mine").folder
+    assert mine != first and read_run(mine).name == "mine"
 
 
 def test_killing_the_process_leaves_a_readable_run_not_completed(runs_dir, tmp_path):

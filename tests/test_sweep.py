@@ -208,6 +208,7 @@ def test_a_trial_that_does_not_stop_in_time_is_killed_and_its_folder_marked_stop
     rows = [row for row in sweep.results() if row["run_dir"]]
     assert rows and all(row["status"] == "stopped" for row in rows)
     assert all(read_run(row["run_dir"]).record["status"] == "stopped" for row in rows)  # on disk too
+    assert [name for name in os.listdir(runs_dir) if name.startswith(".")] == []  # nor a trial killed half-made
 
 
 def test_sigterm_cancels_a_command_line_sweep_and_no_worker_outlives_it(runs_dir):

@@ -9,7 +9,11 @@ command line, the sweep's trials and the window's worker all record through ``Ru
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import re
+import secrets
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -71,6 +75,23 @@ def new_run_folder(runs_dir: Path, stem: str, taken: set[str] | frozenset[str] =
     raise RunStoreError(f"cannot find a free folder name for {stem} in {runs_dir}")
 
 
+STAGING_TOKEN_BYTES = 6
+
+
+def _staging_name(folder: Path, token: str) -> str:
+    return f".{folder.name}.{token}.tmp"
+
+
+def discard_unfinished_start(folder: Path) -> None:
+    """Remove what a process killed inside ``begin`` left beside ``folder`` (a hidden, half-written
+    copy). Only once no process may still be starting that run."""
+    pattern = re.compile(re.escape(_staging_name(folder, "@")).replace("@", f"[0-9a-f]{{{2 * STAGING_TOKEN_BYTES}}}"))
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder.parent):
+            if pattern.fullmatch(entry.name):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
 class RunRecorder:
     """Records one run into ``folder``: ``begin()``, then ``epoch()`` per finished epoch, then
     ``finish()`` with the run's end (or ``fail()``). As a context manager it marks a run that an
@@ -123,15 +144,26 @@ class RunRecorder:
 
     def begin(self) -> None:
         """Create the folder (FileExistsError if it exists) with run.json ``running`` and the
-        history's header."""
+        history's header. It appears whole: written as a hidden folder beside it, then renamed, so a
+        process killed meanwhile leaves no folder without its run.json (lists skip hidden names)."""
+        if self.folder.exists():
+            raise FileExistsError(errno.EEXIST, "a run folder of this name exists", str(self.folder))
+        staging = self.folder.with_name(_staging_name(self.folder, secrets.token_hex(STAGING_TOKEN_BYTES)))
         try:
-            self.folder.mkdir()
-        except FileExistsError:
-            raise
+            staging.mkdir()
         except OSError as exc:
             raise RunStoreError(f"cannot create the run folder {self.folder}: {exc.strerror or exc}") from exc
-        self._write_history()
-        self._write_record()
+        try:
+            write_atomically(staging / HISTORY_FILE, csv_text(self._columns, self._rows))
+            write_record(staging, self.record)
+            os.rename(staging, self.folder)
+        except BaseException as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if not isinstance(exc, OSError):
+                raise
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):  # another process took the name meanwhile
+                raise FileExistsError(errno.EEXIST, "a run folder of this name exists", str(self.folder)) from exc
+            raise RunStoreError(f"cannot create the run folder {self.folder}: {exc.strerror or exc}") from exc
 
     def epoch(self, e: EpochEnd, write: bool = True) -> None:
         """One finished epoch: a history row, and the best epoch so far in run.json. Without ``write`` it is
