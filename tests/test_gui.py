@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from pyqtgraph import PlotWidget
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QDoubleSpinBox, QFileDialog, QSpinBox
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QDoubleSpinBox, QFileDialog, QLabel, QSpinBox
 
 from lstm_studio.gui import MainWindow
 from lstm_studio.gui.try_it import parse_values
@@ -379,6 +379,24 @@ def test_a_bad_csv_is_explained_and_cannot_be_trained(window, tmp_path, monkeypa
     short = csv_file(tmp_path, "short.csv", n=8)
     open_csv(window, monkeypatch, short)
     assert "too few" in window.form.error_label.text()
+
+
+def test_the_form_says_before_train_whether_the_series_is_learned_as_values_or_changes(window, tmp_path, monkeypatch):
+    form = window.form
+    note = form.findChild(QLabel, "learningNote")
+    assert not note.isVisibleTo(window)  # next-number: no series
+    open_csv(window, monkeypatch, csv_file(tmp_path))  # swings around a level
+    assert note.isVisibleTo(window) and note.text().startswith("no trend in the training part")
+    rising = tmp_path / "rising.csv"
+    rising.write_text("t,v\n" + "".join(f"{i},{100 + 0.5 * i + np.sin(i):.3f}\n" for i in range(200)))
+    open_csv(window, monkeypatch, rising)
+    assert note.text().startswith("trend detected in the training part") and note.text().endswith("the changes")
+    experiment = form.experiment()
+    assert note.text() == experiment.difference_reason(experiment.make_dataset())  # what the run will do
+    form.difference_combo.setCurrentText("off")
+    assert note.text() == "differencing off, as asked: learning the values"
+    form.seq_len_spin.setValue(199)  # too long for the file: no run, nothing to say of it
+    assert "too few" in form.error_label.text() and not note.isVisibleTo(window)
 
 
 def test_sunspots_task_shows_its_data_and_settings_come_back(qtbot, settings_path, tmp_path, monkeypatch):

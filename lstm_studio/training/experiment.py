@@ -241,6 +241,11 @@ class Experiment:
             )
         return notes
 
+    def difference_preview(self, series: Series) -> str:
+        """What a run of this experiment will learn of ``series`` (as read, gaps not yet filled), values or
+        changes, and why, in one line: the form shows it before Train. ValueError when too short."""
+        return self.trend_decision(self.filled(series)).reason
+
     def difference_reason(self, data: Dataset) -> str:
         """Why ``data`` (a series task's) is learned as changes or as values, in one line."""
         decision = self.trend_decision(data.series)
