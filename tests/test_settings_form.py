@@ -206,7 +206,7 @@ def test_a_file_changed_on_disk_is_checked_again_without_an_edit(form, tmp_path)
     assert form.problem() != "" and form.series() is None
 
 
-def test_series_cache_keeps_only_the_latest_read_of_each_source(form, tmp_path, monkeypatch):
+def test_series_cache_keeps_the_latest_read_of_the_last_two_sources(form, tmp_path, monkeypatch):
     reads = []
     read_series = Experiment.read_series
     monkeypatch.setattr(Experiment, "read_series", lambda self, _=None: reads.append(self.column) or read_series(self))
@@ -221,6 +221,12 @@ def test_series_cache_keeps_only_the_latest_read_of_each_source(form, tmp_path, 
     assert list(form.reader.cache) == [(str(path), "level", "day", "error")]  # one entry, not one per version
     form.source_editor.column_combo.setCurrentText("day")
     assert isinstance(form.series(), Series) and len(form.reader.cache) == 2
+    form.source_editor.column_combo.setCurrentText("level")  # back to the one before: not read again
+    assert len(form.series().values) == 170 and reads == ["level", "level", "level", "day"]
+    form.missing_combo.setCurrentText("interpolate")  # a third source: the oldest read is forgotten
+    assert isinstance(form.series(), Series) and [key[1:] for key in form.reader.cache] == [
+        ("level", "day", "error"), ("level", "day", "interpolate")
+    ]  # fmt: skip
 
 
 def test_a_large_file_is_read_off_the_gui_thread_with_its_progress_shown(qtbot, form, tmp_path, monkeypatch):

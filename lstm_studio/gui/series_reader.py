@@ -2,8 +2,9 @@
 
 A file of a few hundred megabytes takes seconds to read; read in the GUI thread, it would freeze the
 window. Larger files are read by a background job that reports how far it got, and the form asks
-again when the read is done. The latest read of each source is kept, so settings that do not change
-the source never read the file again.
+again when the read is done. The latest read of the last two sources is kept, so settings that do not
+change the source never read the file again, and going back to the column before is immediate, while
+trying every column of a large file does not keep every column in memory.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from lstm_studio.training.csv_series import MISSING_HINT
 FileStamp = tuple[int, int]  # (modification time in ns, size) of a regular file; (0, 0) for anything else
 SourceKey = tuple[str, str, str, str]  # (path, column, time column, missing) of a series
 BACKGROUND_BYTES = 4_000_000  # files larger than this are read off the GUI thread
+KEPT_SOURCES = 2  # the series shown and the one before it
 PROGRESS_MS = 250
 
 
@@ -52,9 +54,10 @@ class SeriesReader(QObject):
         key = (experiment.series_path, experiment.column, experiment.time_column, experiment.missing)
         cached = self.cache.get(key)
         if cached is not None and cached[0] == stamp:
+            self._keep(key, cached)
             return cached[1]
         if stamp[1] <= BACKGROUND_BYTES:
-            self.cache[key] = (stamp, _read(experiment))
+            self._keep(key, (stamp, _read(experiment)))
             return self.cache[key][1]
         if not self.busy:
             self._reading, self._fraction = (key, stamp), 0.0
@@ -78,8 +81,15 @@ class SeriesReader(QObject):
         self.timer.stop()
         if isinstance(result, BaseException):
             result = f"{key[0]}: cannot be read ({type(result).__name__}: {result})"
-        self.cache[key] = (stamp, result)
+        self._keep(key, (stamp, result))
         self.ready.emit()
+
+    def _keep(self, key: SourceKey, entry: tuple[FileStamp, Series | str]) -> None:
+        """Keep ``entry`` as the newest, forgetting the oldest beyond ``KEPT_SOURCES``."""
+        self.cache.pop(key, None)
+        self.cache[key] = entry
+        while len(self.cache) > KEPT_SOURCES:
+            del self.cache[next(iter(self.cache))]
 
     def wait(self, timeout_ms: int) -> bool:
         """Join a background read (for closing the window)."""
