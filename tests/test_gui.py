@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QDoubleSpinBox, QFileD
 from lstm_studio.gui import MainWindow
 from lstm_studio.gui.try_it import parse_values
 from lstm_studio.training import Predictor, run_process
+from lstm_studio.training.metrics import evaluate
+from lstm_studio.training.run_reader import list_runs
 from lstm_studio.weights import load_weights
 
 RUN_TIMEOUT_MS = 60_000
@@ -148,11 +150,35 @@ def test_a_training_process_that_dies_is_said_and_the_window_stays_usable(qtbot,
     assert window.runner.process_id not in (None, os.getpid())  # the run trains in a process of its own
     with qtbot.waitSignal(window.trainingFinished, timeout=10_000):
         os.kill(window.runner.process_id, signal.SIGKILL)
-    assert "training stopped: its process was killed (signal 9)" in window.message_label.text()
+    message, session = window.message_label.text(), window.session
+    assert "training stopped: its process was killed (signal 9)" in message
+    kept = session.kept_epoch()
+    assert kept >= 1 and f"the model keeps the weights of epoch {kept}, the last shown" in message
+    # the figures shown and exported are those of the weights the model holds
+    assert evaluate(session.model, session.data).loss == pytest.approx(session.metrics()["val_loss"], rel=1e-9)
+    info = list_runs(window.session.runs_dir)[-1]
+    assert info.status == "failed" and info.best_epoch == kept and load_weights(info.weights_path)[1]["metrics"][
+        "val_loss"
+    ] == pytest.approx(session.metrics()["val_loss"])  # fmt: skip
     assert window.train_button.isEnabled()
     choose(window, "sine", epochs=1)
     train(qtbot, window)
     assert window.message_label.text().startswith("finished 1 epoch")
+
+
+@pytest.mark.skipif(not run_process.AVAILABLE, reason="runs train in the window's thread here")
+def test_closing_during_a_batch_too_long_to_wait_for_records_a_stopped_run(qtbot, window, monkeypatch):
+    from lstm_studio.gui import runner
+
+    monkeypatch.setattr(runner, "KILL_AFTER_MS", 0)  # as if the batch under way took longer than the wait
+    choose(window, "sine", epochs=5000)
+    window.train_button.click()
+    qtbot.waitUntil(lambda: window.session.epochs_done >= 1, timeout=RUN_TIMEOUT_MS)
+    window.close()
+    runs = list_runs(window.session.runs_dir)
+    assert len(runs) == 1 and runs[0].status == "stopped"  # not a crash, not running
+    assert runs[0].message.startswith("stopped when the window closed: the batch under way took too long")
+    assert runs[0].best_epoch >= 1 and runs[0].weights_path is not None  # the weights of the last epoch shown
 
 
 def test_export_writes_the_model_and_loads_back(qtbot, window, tmp_path, monkeypatch):

@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from lstm_studio.training import CRASHED, FAILED, STOPPED, Experiment, run_process
+from lstm_studio.training import CRASHED, FAILED, STOPPED, Experiment, run_process, update_stream
 from lstm_studio.training.child_environment import main_script_hidden
 from lstm_studio.training.covariates import column_windows
+from lstm_studio.training.metrics import evaluate
 from lstm_studio.training.session import Job
 from lstm_studio.training.snapshots import Probe
-from lstm_studio.training.update_stream import Switches, UpdateStream
+from lstm_studio.training.update_stream import KeptWeights, Switches, UpdateStream, failed_run
 from lstm_studio.training.windows import series_windows
 
 pytestmark = pytest.mark.skipif(not run_process.AVAILABLE, reason="no fork server on this platform")
@@ -92,30 +93,57 @@ def test_a_paused_process_tells_once_all_it_did_was_sent_and_goes_on_when_resume
     assert seen[seen.index("holding") - 1] != "holding"  # what was done before the pause arrived first
 
 
-def test_a_process_that_dies_is_a_failed_run_and_the_model_keeps_the_last_epoch_it_sent():
+@pytest.mark.parametrize("after_an_epoch", [True, False])
+def test_a_process_that_dies_is_a_failed_run_and_leaves_the_model_as_it_was(after_an_epoch):
     experiment, data, model = small_run(epochs=5000)
-    started, shown = [], []
+    before, started = model.state_dict(), []
 
-    def kill_once_an_epoch_was_sent(update):
-        if update.state is not None and started:
-            shown.append(update.state)
+    def kill(update):
+        if started and (update.state is not None or not after_an_epoch):
             started.pop().kill()
 
-    end, outcome, _ = in_process(model, data, Job(experiment.train), on_update=kill_once_an_epoch_was_sent,
-                                 on_started=started.append)  # fmt: skip
+    end, outcome, _ = in_process(model, data, Job(experiment.train), on_update=kill, on_started=started.append)
     assert end.status == FAILED and end.failure == CRASHED and outcome is None
-    assert "its process was killed (signal 9)" in end.message and "the weights of its last epoch shown" in end.message
-    for name, value in shown[0].items():  # what the window last showed, not the weights from before the run
+    assert "its process was killed (signal 9)" in end.message
+    for name, value in before.items():  # what it keeps is KeptWeights' to decide, for either path
         np.testing.assert_array_equal(model.state_dict()[name], value)
 
 
-def test_a_process_that_dies_before_any_epoch_leaves_the_weights_as_they_were():
-    experiment, data, model = small_run(epochs=5000)
+def stream_updates(model, data, job):
+    updates = []
+    UpdateStream(model, data, job, updates.append).run(Switches(threading.Event(), threading.Event()), lambda: None)
+    return updates
+
+
+def test_a_run_cut_short_keeps_the_weights_of_the_last_epoch_shown_and_measures_them(monkeypatch):
+    monkeypatch.setattr(update_stream, "MAX_UPDATES_PER_SECOND", 1e9)  # an update after every batch and epoch
+    experiment, data, model = small_run(epochs=3)
+    kept = KeptWeights(model, first_epoch=5)
+    updates = stream_updates(model, data, Job(experiment.train))
+    for update in updates[:-1]:  # the last update never reached the window
+        kept.saw(update)
+    last = [e for u in updates[:-1] for e in u.epochs][-1]
+    shown = [u.state for u in updates[:-1] if u.state is not None][-1]
+    for p in model.parameters().values():
+        p += 1.0  # weights half-way through a batch
+    end, outcome = kept.end(failed_run("out of memory"), model, data)
+    assert end.status == FAILED and end.failure == CRASHED and end.best_epoch == end.epochs_run == last.epoch
+    assert end.message == f"out of memory; the model keeps the weights of epoch {5 + last.epoch}, the last shown"
+    for name, value in shown.items():
+        np.testing.assert_array_equal(model.state_dict()[name], value)
+    assert outcome.evaluation is last.evaluation
+    assert evaluate(model, data).loss == pytest.approx(outcome.evaluation.loss, rel=1e-12)  # it measures them
+    assert set(outcome.baselines) == {"persistence_rmse", "mean_rmse"}
+
+
+def test_a_run_cut_short_before_any_epoch_keeps_the_weights_from_before_and_a_stop_is_no_failure():
+    experiment, data, model = small_run(epochs=1)
     before = model.state_dict()
-    started = []
-    end, _, _ = in_process(model, data, Job(experiment.train), on_update=lambda u: started and started.pop().kill(),
-                           on_started=started.append)  # fmt: skip
-    assert end.failure == CRASHED and "its weights from before the run" in end.message
+    kept = KeptWeights(model)
+    stream_updates(model, data, Job(experiment.train))  # trained, but nothing of it was shown
+    end, outcome = kept.end(failed_run("stopped when the window closed"), model, data, STOPPED)
+    assert end.status == STOPPED and end.failure is None and outcome.evaluation is None
+    assert end.message.endswith("the model keeps its weights from before the run")
     for name, value in before.items():
         np.testing.assert_array_equal(model.state_dict()[name], value)
 

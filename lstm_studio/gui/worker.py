@@ -13,14 +13,22 @@ import multiprocessing
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from lstm_studio.training import CRASHED, NO_DATA, RunEnd, run_process
+from lstm_studio.training import CRASHED, FAILED, NO_DATA, STOPPED, RunEnd, run_process
 from lstm_studio.training.run_format import RunStoreError
 from lstm_studio.training.run_recorder import RunRecorder
 from lstm_studio.training.session import Job, Outcome, Update
-from lstm_studio.training.update_stream import OUT_OF_MEMORY, Switches, UpdateStream, failed_run, internal_error
+from lstm_studio.training.update_stream import (
+    OUT_OF_MEMORY,
+    KeptWeights,
+    Switches,
+    UpdateStream,
+    failed_run,
+    internal_error,
+)
 
 MAX_FRAME_HOLD_SECONDS = 0.05  # never wait longer for a frame that may not be painted at all
 RECORD_SECONDS = 0.5  # the run folder is written at most this often while training, and at the end
@@ -50,6 +58,8 @@ class TrainingWorker(QObject):
         self.holding = threading.Event()  # set while the run waits at the pause gate
         self._delivered = 0  # batches sent to the GUI
         self._process: multiprocessing.Process | None = None  # the run's own, once started
+        self._killed = False  # the window ended the run's process (closing during a long batch)
+        self._kept: KeptWeights | None = None  # what the model keeps if the run is cut short
         self._stream: UpdateStream | None = None  # a run in this thread
         self.result: RunEnd | None = None  # set just before ``finished``, readable once the thread ended
         self.outcome: Outcome | None = None
@@ -68,9 +78,10 @@ class TrainingWorker(QObject):
 
     def kill(self) -> bool:
         """End a run in a process of its own at once, mid-batch (for closing the window when a batch takes
-        too long); ``finished`` follows with a failed run. False when there is no such process."""
+        too long); ``finished`` follows with a stopped run. False when there is no such process."""
         if self._process is None:
             return False
+        self._killed = True
         self._process.kill()
         return True
 
@@ -112,21 +123,32 @@ class TrainingWorker(QObject):
                     return
                 self.model = self.job.experiment.make_model()
                 self.prepared.emit(self.model, self.data)
+            self._kept = KeptWeights(self.model, self.job.first_epoch)
             self._finish(*self._train())
         except MemoryError:
-            self._finish(failed_run(OUT_OF_MEMORY))
+            self._finish(*self._cut_short(failed_run(OUT_OF_MEMORY)))
         except Exception as exc:  # a bug must not kill the thread silently: report it as a failed run
-            self._finish(internal_error(exc))
+            self._finish(*self._cut_short(internal_error(exc)))
 
     def _train(self) -> tuple[RunEnd, Outcome | None]:
         """Train the run to its end, here or in a process of its own, delivering its updates as they come."""
         if self.in_process:
-            return run_process.train_in_process(
+            end, outcome = run_process.train_in_process(
                 self.model, self.data, self.job, self.switches, self._deliver, self._on_holding, self._on_started
             )
+            return self._cut_short(end) if end.failure == CRASHED else (end, outcome)
         self._stream = UpdateStream(self.model, self.data, self.job, self._deliver)
         end = self._stream.run(self.switches, self._on_holding, between_batches=self._wait_for_frame)
         return end, Outcome.of(self.model, self.data, end.evaluation)
+
+    def _cut_short(self, end: RunEnd) -> tuple[RunEnd, Outcome | None]:
+        """A run that ended outside the trainer: the model keeps what ``KeptWeights`` says, and a run the
+        window killed on closing is a stopped run, not a crash."""
+        if self._kept is None or self.model is None or self.data is None:
+            return end, None
+        if self._killed:
+            end = replace(end, message="stopped when the window closed: the batch under way took too long to wait for")
+        return self._kept.end(end, self.model, self.data, STOPPED if self._killed else FAILED)
 
     def _wait_for_frame(self) -> None:
         """Between two batches of a run in this thread: wait while a frame is painted."""
@@ -144,6 +166,8 @@ class TrainingWorker(QObject):
     def _deliver(self, update: Update) -> None:
         """Record the update's epochs in the run folder and send it to the GUI (the run is not holding)."""
         self.holding.clear()
+        if self._kept is not None:
+            self._kept.saw(update)
         for epoch in update.epochs:
             self._record(lambda recorder, e=epoch: recorder.epoch(e, write=self._record_due()))
         self._delivered += len(update.batches)
@@ -160,14 +184,16 @@ class TrainingWorker(QObject):
             return None
 
     def _record(self, write: Callable[[RunRecorder], None]) -> None:
-        """Write to the run folder; a full disk ends the recording (said once), never the run."""
+        """Write to the run folder; a full disk (or a bug) ends the recording (said once), never the run,
+        and never keeps ``finished`` from being sent."""
         if self.recorder is None:
             return
         try:
             write(self.recorder)
-        except RunStoreError as exc:
+        except Exception as exc:
             self.recorder = None
-            self.recording.emit(f"the run is no longer recorded: {exc}")
+            reason = exc if isinstance(exc, RunStoreError) else f"internal error: {type(exc).__name__}: {exc}"
+            self.recording.emit(f"the run is no longer recorded: {reason}")
 
     def _record_due(self) -> bool:
         """Whether to write the run folder now: at most every ``RECORD_SECONDS`` (the end writes the rest)."""
@@ -178,7 +204,7 @@ class TrainingWorker(QObject):
         return True
 
     def _finish(self, result: RunEnd, outcome: Outcome | None = None) -> None:
-        if self.model is not None and self.data is not None and result.failure not in (NO_DATA, CRASHED):
+        if self.model is not None and self.data is not None and result.failure != NO_DATA:
             self._record(lambda recorder: recorder.finish(result, self.model, self.data))
         else:
             self._record(lambda recorder: recorder.fail(result.message, result.failure))

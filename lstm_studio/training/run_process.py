@@ -30,7 +30,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import RawValue
 
 import numpy as np
@@ -124,8 +124,8 @@ def train_in_process(
 ) -> tuple[RunEnd, Outcome | None]:
     """Train ``job`` in a process of its own (handed to ``on_started``, which may kill it). Its updates reach
     ``on_update`` and its pauses ``on_holding``, in order, in the calling thread; at the end ``model`` holds
-    the weights the run ended on. A process that dies is a failed run: the model then holds the weights of
-    the last epoch it sent, or those from before the run."""
+    the weights the run ended on. A process that dies is a failed run (``CRASHED``), ``model`` untouched
+    (``update_stream.KeptWeights`` decides what it keeps)."""
     here, there = _context.Pipe()
     child = _context.Process(target=_child_main, args=(there, switched, job.probe), name="lstm-studio-training")
     child.daemon = True  # never outlives the window's process
@@ -133,18 +133,14 @@ def train_in_process(
         child.start()
     there.close()  # the child holds the only other end now: its death ends the reading
     on_started(child)
-    last_state = None
     try:
         here.send_bytes(pickle_compact((model, data, job.config, job.first_epoch)))
         while True:
-            message = _receive(here, child)
-            if message is None:
-                if last_state is not None:
-                    model.load_state_dict(last_state)
-                return failed_run(_died(child, last_state is not None), CRASHED), None
-            kind, payload = message
+            try:
+                kind, payload = here.recv()
+            except (EOFError, OSError):  # the pipe's other end closed: the child is gone
+                return failed_run(_died(child), CRASHED), None
             if kind == UPDATE:
-                last_state = payload.state if payload.state is not None else last_state
                 on_update(payload)
             elif kind == HOLDING:
                 on_holding()
@@ -154,7 +150,7 @@ def train_in_process(
                     model.load_state_dict(state)
                 return end, outcome
     except (BrokenPipeError, ConnectionResetError):  # it died before it read its job
-        return failed_run(_died(child, False), CRASHED), None
+        return failed_run(_died(child), CRASHED), None
     finally:
         here.close()
         child.join(JOIN_SECONDS)
@@ -163,24 +159,11 @@ def train_in_process(
             child.join()
 
 
-def _receive(conn: Connection, child: multiprocessing.Process) -> tuple | None:
-    """The child's next message; None once it is gone with nothing more to read."""
-    while True:
-        if conn.poll():
-            try:
-                return conn.recv()
-            except (EOFError, OSError):
-                return None
-        if child.sentinel in wait([conn, child.sentinel]) and not conn.poll():
-            return None
-
-
-def _died(child: multiprocessing.Process, kept_last: bool) -> str:
+def _died(child: multiprocessing.Process) -> str:
     child.join(JOIN_SECONDS)
     code = child.exitcode
     how = f"was killed (signal {-code})" if code is not None and code < 0 else f"ended unexpectedly (code {code})"
-    kept = "the weights of its last epoch shown" if kept_last else "its weights from before the run"
-    return f"training stopped: its process {how}, perhaps for lack of memory; the model keeps {kept}"
+    return f"training stopped: its process {how}, perhaps for lack of memory"
 
 
 def _child_main(conn: Connection, switched: Switches, probe: Probe | None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import math
 import os
 import re
 import secrets
@@ -76,6 +77,11 @@ def new_run_folder(runs_dir: Path, stem: str, taken: set[str] | frozenset[str] =
 
 
 STAGING_TOKEN_BYTES = 6
+
+
+def _json_numbers(values: dict[str, float | None]) -> dict[str, float | None]:
+    """``values`` with what JSON cannot hold (an RMSE that overflowed to infinity) as null."""
+    return {key: value if value is None or math.isfinite(value) else None for key, value in values.items()}
 
 
 def _staging_name(folder: Path, token: str) -> str:
@@ -171,7 +177,7 @@ class RunRecorder:
         self._rows.append(history_row(e, self._classification))
         self.record.update(seconds=e.elapsed, epochs_run=e.epoch, best_epoch=e.best_epoch)
         if e.best_epoch == e.epoch:
-            self.record["metrics"] = {"train_loss": e.train_loss, **e.evaluation.summary()}
+            self.record["metrics"] = _json_numbers({"train_loss": e.train_loss, **e.evaluation.summary()})
         if write:
             self._write_history(sync=False)
             self._write_record(sync=False)
@@ -187,9 +193,9 @@ class RunRecorder:
             except WeightsError as exc:
                 status, message, failure = FAILED, f"the weights could not be written: {exc}", CRASHED
         if end.evaluation is not None:
-            self.record["metrics"] = {"train_loss": end.train_loss, **end.evaluation.summary()}
+            self.record["metrics"] = _json_numbers({"train_loss": end.train_loss, **end.evaluation.summary()})
         if not data.task.is_classification:
-            self.record["baselines"] = baselines(data)
+            self.record["baselines"] = _json_numbers(baselines(data))
         self.record.update(seconds=end.elapsed, epochs_run=end.epochs_run, best_epoch=end.best_epoch)
         self._end(status, message, failure)
 

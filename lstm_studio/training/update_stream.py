@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 from lstm_studio.core import LSTMModel
 from lstm_studio.training.dataset import Dataset
-from lstm_studio.training.session import Job, Update
+from lstm_studio.training.session import Job, Outcome, Update
 from lstm_studio.training.snapshots import take_snapshot
 from lstm_studio.training.trainer import CRASHED, FAILED, BatchEnd, EpochEnd, RunEnd, train
 
@@ -131,6 +132,38 @@ class UpdateStream:
         """The first and last epoch always, the others while snapshots have taken at most
         ``SNAPSHOT_SHARE`` of the run's time (tiny epochs are then snapshotted less often)."""
         return epoch.epoch in (1, epoch.epochs) or self._snapshot_seconds <= SNAPSHOT_SHARE * epoch.elapsed
+
+
+class KeptWeights:
+    """What a run cut short outside the trainer (its process killed, out of memory, a bug) leaves the model:
+    the weights of the last epoch the window showed, or those from before the run when it showed none. One
+    rule wherever the run trained, so the curves, the metrics line, Try it, Export and the run folder all
+    speak of the same weights."""
+
+    def __init__(self, model: LSTMModel, first_epoch: int = 0) -> None:
+        self.before = model.state_dict()
+        self.first_epoch = first_epoch  # the model's epochs before the run, for the message
+        self.epoch: EpochEnd | None = None  # the last epoch shown, and the weights it ended with
+        self.state: dict | None = None
+
+    def saw(self, update: Update) -> None:
+        """An update reached the window."""
+        if update.epochs and update.state is not None:
+            self.epoch, self.state = update.epochs[-1], update.state
+
+    def end(self, cut_short: RunEnd, model: LSTMModel, data: Dataset, status: str = FAILED) -> tuple[RunEnd, Outcome]:
+        """Put those weights back into ``model``; the run's end (``status``) and their measurement."""
+        failure = cut_short.failure if status == FAILED else None
+        if self.epoch is None or self.state is None:
+            model.load_state_dict(self.before)
+            message = f"{cut_short.message}; the model keeps its weights from before the run"
+            return replace(cut_short, status=status, message=message, failure=failure), Outcome(None)
+        model.load_state_dict(self.state)
+        e = self.epoch
+        kept = f"the weights of epoch {self.first_epoch + e.epoch}, the last shown"
+        message = f"{cut_short.message}; the model keeps {kept}"
+        end = RunEnd(status, message, e.epoch, e.epoch, e.evaluation, e.train_loss, e.elapsed, failure)
+        return end, Outcome.of(model, data, e.evaluation)
 
 
 def failed_run(message: str, failure: str = CRASHED) -> RunEnd:
