@@ -156,6 +156,8 @@ def damage(runs_dir: Path, how: str) -> Path:
         run_json.write_text("[]")
     elif how == "NaN":
         run_json.write_text(json.dumps({**record, "seconds": float("nan")}))
+    elif how == "a number too large":  # json reads 1e999 as infinity, which no run.json can hold
+        run_json.write_text(json.dumps({**record, "settings": {"lr": 1.0}}).replace("1.0", "1e999"))
     elif how == "text for a number":
         run_json.write_text(json.dumps({**record, "best_epoch": "3"}))
     elif how == "not utf-8":
@@ -176,6 +178,7 @@ DAMAGE = {
     "unknown status": "unknown status",
     "a list": "JSON object",
     "NaN": "not valid JSON",
+    "a number too large": "1e999 is too large a number",
     "text for a number": "best_epoch must be an integer",
     "not utf-8": "not UTF-8",
     "completed without weights": "weights.npz is missing",
@@ -280,8 +283,21 @@ def test_an_unusable_runs_directory_is_one_clear_message(capsys, tmp_path):
     assert main([*args, "--runs-dir", str(tmp_path / "file")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "it is a file, not a folder" in err and not (tmp_path / "w.npz").exists()
-    assert main(["runs", "--runs-dir", str(tmp_path / "file" / "runs")]) == 1
-    assert "cannot write runs to" in capsys.readouterr().err
+    assert main(["runs", "--runs-dir", str(tmp_path / "file")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot list the runs directory" in err and "Not a directory" in err
+
+
+def test_listing_runs_writes_nothing(capsys, tmp_path, runs_dir):
+    assert main(["runs", "--runs-dir", str(tmp_path / "mistyped")]) == 0
+    assert "no runs in" in capsys.readouterr().out and not (tmp_path / "mistyped").exists()  # not created
+    folder = RunRecorder.create(runs_dir, tiny()).folder
+    os.chmod(runs_dir, 0o555)  # a read-only runs directory (a backup, a mount) still lists
+    try:
+        assert main(["runs", "--runs-dir", str(runs_dir), "--json"]) == 0
+    finally:
+        os.chmod(runs_dir, 0o755)
+    assert [row["run_dir"] for row in json.loads(capsys.readouterr().out)] == [str(folder)]
 
 
 def test_a_full_disk_during_a_run_is_one_clear_message(capsys, tmp_path, runs_dir, monkeypatch):

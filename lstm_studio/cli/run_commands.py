@@ -12,6 +12,7 @@ from lstm_studio.cli.output import to_json
 from lstm_studio.cli.train_command import experiment_from_args, runs_dir_from, stop_on_signals
 from lstm_studio.training.run_format import RunStoreError
 from lstm_studio.training.run_reader import list_runs
+from lstm_studio.training.run_store import resolve_runs_dir
 from lstm_studio.training.sweep import Sweep, TrialEnd
 from lstm_studio.training.sweep_backends import RayPool, SweepError
 
@@ -119,8 +120,9 @@ def aligned(table: list[list[str]]) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    """List the runs of the runs directory, oldest first; unreadable folders with their reason."""
-    runs_dir = runs_dir_from(args.runs_dir)
+    """List the runs of the runs directory, oldest first; unreadable folders with their reason. Listing
+    writes nothing: a read-only folder lists, and a mistyped one is not created."""
+    runs_dir = resolve_runs_dir(args.runs_dir)
     try:
         runs = list_runs(runs_dir)
     except RunStoreError as exc:

@@ -12,6 +12,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import secrets
 from collections.abc import Sequence
@@ -143,7 +144,7 @@ def read_record(folder: Path) -> dict:
     """``run.json`` as a JSON object (strict: no NaN); RunFileError with the reason otherwise."""
     text = read_text(folder / RUN_FILE, MAX_RUN_JSON)
     try:
-        record = json.loads(text, parse_constant=_refuse_constant)
+        record = json.loads(text, parse_float=_finite_float, parse_constant=_refuse_constant)
     except RecursionError:
         raise RunFileError(f"{RUN_FILE} is nested too deeply") from None
     except ValueError as exc:
@@ -155,6 +156,14 @@ def read_record(folder: Path) -> dict:
 
 def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number, refused when it is too large for a float (1e999 would read as infinity)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is too large a number")
+    return value
 
 
 def write_record(folder: Path, record: dict, sync: bool = True) -> None:
