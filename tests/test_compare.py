@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lstm_studio.training import Experiment
-from lstm_studio.training.compare import differing_labels, smooth
+from lstm_studio.training.compare import differing_labels, of_one_kind, smooth
 
 
 def test_labels_name_only_the_settings_that_differ():
@@ -23,3 +23,11 @@ def test_smoothing_is_a_debiased_moving_average():
     assert np.all(np.diff(smoothed) < 0)
     with_gap = smooth(np.array([1.0, np.nan, 3.0]), 0.5)
     assert np.isnan(with_gap[1]) and np.isfinite(with_gap[2])
+
+
+def test_one_plot_shows_runs_of_one_kind_and_says_which_it_left_out():
+    assert of_one_kind([]) == ([], "") and of_one_kind(["val_rmse", "val_rmse"]) == ([0, 1], "")
+    kept, note = of_one_kind(["val_rmse", "val_accuracy", "val_rmse", "val_accuracy"])
+    assert kept == [0, 2]
+    assert note.startswith("2 ticked runs not drawn: classification (cross-entropy, accuracy) does not share an axis")
+    assert of_one_kind(["val_accuracy", "val_rmse"])[1].startswith("1 ticked run not drawn: regression")

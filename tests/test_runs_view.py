@@ -8,7 +8,10 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QTableWidget
 
 from lstm_studio.gui import MainWindow
+from lstm_studio.training import EpochEnd, Experiment
+from lstm_studio.training import train as train_run
 from lstm_studio.training.run_reader import list_runs
+from lstm_studio.training.run_recorder import RunRecorder
 
 from .test_gui import RUN_TIMEOUT_MS, choose, train
 
@@ -50,6 +53,30 @@ def test_two_runs_are_recorded_and_compared_with_labels_naming_what_differs(qtbo
     names = sorted(item.name() for item in plot.curves if hasattr(item, "name") and item.name())
     assert names == ["lr 0.002", "lr 0.01"]
     assert sum(len(c.getData()[0]) for c in plot.curves if hasattr(c, "getData")) >= 2 * 2 * 3  # val + train
+
+
+def test_runs_of_a_regression_and_a_classification_are_not_drawn_on_one_axis(qtbot, window, runs_dir):
+    for task in ("sine", "pattern"):
+        experiment = Experiment.for_task(task).with_changes(epochs=2, n_samples=100, hidden_sizes=(4,))
+        recorder, data, model = (
+            RunRecorder.create(runs_dir, experiment),
+            experiment.make_dataset(),
+            experiment.make_model(),
+        )
+        for event in train_run(model, data, experiment.train):
+            if isinstance(event, EpochEnd):
+                recorder.epoch(event)
+        recorder.finish(event, model, data)
+    show_runs(qtbot, window, 2)
+    window.runs_view.metric_check.setChecked(True)
+    for r in range(2):
+        window.runs_view.table.item(r, 0).setCheckState(Qt.CheckState.Checked)
+    qtbot.waitUntil(lambda: "not drawn" in window.message_label.text(), timeout=5_000)
+    plot = window.runs_view.plot
+    shown = plot.getAxis("left").labelText  # the first ticked run's kind, the other left out and named
+    other = "classification (cross-entropy" if shown == "val_rmse" else "regression (MSE"
+    assert len(plot.runs) == 1 and shown in ("val_rmse", "val_accuracy")
+    assert f"1 ticked run not drawn: {other}" in window.message_label.text()
 
 
 def test_a_damaged_run_folder_is_a_row_that_says_why(qtbot, window, runs_dir):

@@ -35,6 +35,27 @@ def differing_labels(experiments: Sequence[Experiment | None]) -> list[str]:
     return [", ".join(f"{label} {k[label]}" for label in differing if label in k) for k in known]
 
 
+KINDS = {"val_rmse": "regression (MSE loss, RMSE)", "val_accuracy": "classification (cross-entropy, accuracy)"}
+
+
+def of_one_kind(metrics: Sequence[str]) -> tuple[list[int], str]:
+    """Which runs one plot may show together, given each run's metric column: those measured as the first
+    is (a regression's MSE and RMSE share no axis with a classifier's cross-entropy and accuracy), and
+    what to tell the user of the others ('' when none is left out)."""
+    if not metrics:
+        return [], ""
+    kept = [k for k, metric in enumerate(metrics) if metric == metrics[0]]
+    left_out = len(metrics) - len(kept)
+    if not left_out:
+        return kept, ""
+    others = sorted({KINDS.get(m, m) for m in metrics if m != metrics[0]})
+    runs = f"{left_out} ticked run{'s' * (left_out > 1)}"
+    return kept, (
+        f"{runs} not drawn: {', '.join(others)} does not share an axis with {KINDS.get(metrics[0], metrics[0])}; "
+        "tick runs of one kind to compare them"
+    )
+
+
 def smooth(values: np.ndarray, weight: float) -> np.ndarray:
     """Exponential moving average with TensorBoard's debiasing (the first points are not pulled
     towards zero); ``weight`` 0 leaves the values as they are. NaNs are skipped, not spread."""

@@ -33,7 +33,7 @@ from lstm_studio.gui.runs.sweep_dialog import SweepDialog
 from lstm_studio.gui.runs.sweep_runner import SweepRunner
 from lstm_studio.gui.runs.table import RunsTable
 from lstm_studio.training import Experiment
-from lstm_studio.training.compare import differing_labels
+from lstm_studio.training.compare import differing_labels, of_one_kind
 from lstm_studio.training.run_format import RunFileError, RunHistory, RunStoreError, read_history
 from lstm_studio.training.run_reader import RunInfo, list_runs
 from lstm_studio.training.run_store import delete_run, export_histories, rename_run
@@ -159,6 +159,10 @@ class RunsView(QWidget):
             if history is not None and len(history):
                 infos.append(info)
                 histories.append(history)
+        kept, note = of_one_kind([history.metric for history in histories])
+        infos, histories = [infos[k] for k in kept], [histories[k] for k in kept]
+        if note:
+            self.message.emit(note, False)
         labels = differing_labels([info.experiment for info in infos])
         labels = [label or info.title for label, info in zip(labels, infos, strict=True)]
         self.plot.show_runs(histories, labels, [info.best_epoch for info in infos], self.metric_check.isChecked(),
