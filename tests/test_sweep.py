@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from lstm_studio.cli import main
 from lstm_studio.training import Experiment, sweep_backends
 from lstm_studio.training.run_format import read_history
 from lstm_studio.training.run_reader import read_run
+from lstm_studio.training.run_recorder import RunRecorder
 from lstm_studio.training.sweep import Sweep, TrialEnd, TrialEpoch
 from lstm_studio.training.trial import expand_grid, plan_trials, run_trial
 
@@ -63,6 +65,24 @@ def test_trials_get_unique_folders_and_impossible_ones_are_named(runs_dir):
     assert Path(trials[0].run_dir).name.endswith("_sine_lr0.01_h4_T5") and trials[0].name.endswith("seq_len 5")
     with pytest.raises(ValueError, match=r"batch_size 100000: batch size must be at most"):
         plan_trials(tiny(), {"batch_size": [16, 100_000]}, runs_dir)
+
+
+def test_sweeps_planned_in_the_same_second_reserve_different_folders(runs_dir):
+    started = datetime(2026, 12, 3, 10, 0, 0, tzinfo=timezone.utc)
+    first = plan_trials(tiny(), {"lr": [0.01, 0.02]}, runs_dir, started)
+    second = plan_trials(tiny().with_changes(seed=1), {"lr": [0.01, 0.02]}, runs_dir, started)  # as another process
+    names = [Path(t.run_dir).name for t in [*first, *second]]
+    assert len(set(names)) == 4 and names[2] == names[0] + "-2"
+    window_run = RunRecorder.create(runs_dir, tiny(), name="a window's run")  # one more creator, same names
+    assert window_run.folder.name not in names
+    row = run_trial(second[0])  # a trial makes its folder and ends its reservation
+    assert row["status"] == "completed" and row["run_dir"] == second[0].run_dir
+    assert sorted(n for n in os.listdir(runs_dir) if n.endswith(".reserved")) == sorted(
+        f".{name}.reserved" for name in [names[0], names[1], names[3]]
+    )  # fmt: skip
+    Sweep(first, workers=1).close()  # a sweep's end releases what it never started
+    assert not any(Path(t.run_dir).exists() for t in first)
+    assert sorted(n for n in os.listdir(runs_dir) if n.endswith(".reserved")) == [f".{names[3]}.reserved"]
 
 
 def test_a_sweep_prints_json_best_first_and_a_failed_trial_does_not_stop_the_others(runs_dir):

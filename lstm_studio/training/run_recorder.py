@@ -67,13 +67,44 @@ def folder_stem(started: datetime, experiment: Experiment, settings: dict | None
 
 
 def new_run_folder(runs_dir: Path, stem: str, taken: set[str] | frozenset[str] = frozenset()) -> Path:
-    """A folder name in ``runs_dir`` that neither exists nor is in ``taken``: ``stem``, else
-    ``stem-2``, ``stem-3``, … (the folder is not created)."""
+    """A folder name in ``runs_dir`` that neither exists, nor is reserved, nor is in ``taken``: ``stem``,
+    else ``stem-2``, ``stem-3``, … (the folder is not created)."""
     for n in range(1, 10_000):
         name = stem if n == 1 else f"{stem}-{n}"
-        if name not in taken and not (runs_dir / name).exists():
-            return runs_dir / name
+        folder = runs_dir / name
+        if name not in taken and not folder.exists() and not _reservation(folder).exists():
+            return folder
     raise RunStoreError(f"cannot find a free folder name for {stem} in {runs_dir}")
+
+
+def reserve_run_folder(runs_dir: Path, stem: str) -> Path:
+    """A fresh folder name in ``runs_dir`` (as ``new_run_folder``) that no other process will take: a
+    hidden marker beside it, created exclusively, holds it until ``begin`` has made the folder. Two sweeps
+    started in the same second plan their trials' folders before making them: without it they planned the
+    same names. RunStoreError when the directory cannot be written."""
+    for _ in range(100):
+        folder = new_run_folder(runs_dir, stem)
+        try:
+            with open(_reservation(folder), "x"):
+                pass
+        except FileExistsError:  # another process reserved it since the check
+            continue
+        except OSError as exc:
+            raise RunStoreError(f"cannot reserve a run folder in {runs_dir}: {exc.strerror or exc}") from exc
+        if not folder.exists():  # else made meanwhile by one whose reservation had just ended
+            return folder
+        release_run_folder(folder)
+    raise RunStoreError(f"cannot reserve a run folder for {stem} in {runs_dir}")
+
+
+def release_run_folder(folder: Path) -> None:
+    """End the reservation of ``folder`` (made, or never to be made)."""
+    with contextlib.suppress(OSError):
+        _reservation(folder).unlink(missing_ok=True)
+
+
+def _reservation(folder: Path) -> Path:
+    return folder.with_name(f".{folder.name}.reserved")
 
 
 STAGING_TOKEN_BYTES = 6
@@ -135,8 +166,8 @@ class RunRecorder:
         """A recorder for a new run in ``runs_dir`` (created if need be; a fresh, uniquely named
         folder), begun. RunStoreError when the directory cannot be written."""
         ensure_runs_dir(runs_dir)
-        for _ in range(100):  # another process may take the name between the check and the mkdir
-            folder = new_run_folder(Path(runs_dir), folder_stem(utc_now(), experiment, settings))
+        for _ in range(100):  # a folder made without a reservation may take the name meanwhile
+            folder = reserve_run_folder(Path(runs_dir), folder_stem(utc_now(), experiment, settings))
             recorder = cls(folder, experiment, settings, name)
             with contextlib.suppress(FileExistsError):
                 recorder.begin()
@@ -151,7 +182,14 @@ class RunRecorder:
     def begin(self) -> None:
         """Create the folder (FileExistsError if it exists) with run.json ``running`` and the
         history's header. It appears whole: written as a hidden folder beside it, then renamed, so a
-        process killed meanwhile leaves no folder without its run.json (lists skip hidden names)."""
+        process killed meanwhile leaves no folder without its run.json (lists skip hidden names). Ends the
+        folder's reservation (``reserve_run_folder``), made or not."""
+        try:
+            self._make_folder()
+        finally:
+            release_run_folder(self.folder)
+
+    def _make_folder(self) -> None:
         if self.folder.exists():
             raise FileExistsError(errno.EEXIST, "a run folder of this name exists", str(self.folder))
         staging = self.folder.with_name(_staging_name(self.folder, secrets.token_hex(STAGING_TOKEN_BYTES)))

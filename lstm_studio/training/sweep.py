@@ -37,7 +37,7 @@ from lstm_studio.training.run_format import (
     write_record,
 )
 from lstm_studio.training.run_reader import read_run
-from lstm_studio.training.run_recorder import discard_unfinished_start
+from lstm_studio.training.run_recorder import discard_unfinished_start, release_run_folder
 from lstm_studio.training.run_store import ensure_runs_dir
 from lstm_studio.training.sweep_backends import LocalPool, RayPool
 from lstm_studio.training.trainer import FAILED, STOPPED
@@ -202,7 +202,8 @@ class Sweep:
     def _settle(self, message: str) -> None:
         """Once no process of the sweep is left, no folder or row may still say ``running``: a trial
         whose worker died may have rewritten its record after the pool reported it lost."""
-        for trial in self.trials:
+        for trial in self.trials:  # folders reserved for this sweep alone: no other run's are touched
+            release_run_folder(Path(trial.run_dir))
             discard_unfinished_start(Path(trial.run_dir))
             _mark_stopped(Path(trial.run_dir), message)
         self._gather()

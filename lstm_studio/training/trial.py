@@ -17,7 +17,14 @@ from pathlib import Path
 from lstm_studio.training.experiment import Experiment
 from lstm_studio.training.run_format import RunStoreError
 from lstm_studio.training.run_reader import RunInfo, read_run
-from lstm_studio.training.run_recorder import RunRecorder, describe, folder_stem, new_run_folder, utc_now
+from lstm_studio.training.run_recorder import (
+    RunRecorder,
+    describe,
+    folder_stem,
+    release_run_folder,
+    reserve_run_folder,
+    utc_now,
+)
 from lstm_studio.training.trainer import FAILED, NO_DATA, STOPPED, EpochEnd, RunEnd, train
 
 SWEPT = ("lr", "hidden_sizes", "batch_size", "seq_len")  # the settings a sweep may vary (Experiment names)
@@ -62,20 +69,25 @@ def expand_grid(base: Experiment, grid: Mapping[str, Sequence[object]]) -> list[
 def plan_trials(
     base: Experiment, grid: Mapping[str, Sequence[object]], runs_dir: Path, started: datetime | None = None
 ) -> list[TrialSpec]:
-    """The sweep's trials with their run folders (unique, not created yet); ValueError naming the
-    first combination that cannot run."""
+    """The sweep's trials with their run folders (reserved, not created yet: a trial's start makes its
+    folder, the sweep's end releases the rest); ValueError naming the first combination that cannot run."""
     started = started or utc_now()
-    taken: set[str] = set()
-    trials = []
-    for settings, experiment in expand_grid(base, grid):
+    combinations = expand_grid(base, grid)
+    for settings, experiment in combinations:
         try:
             experiment.validate()
         except ValueError as exc:
             shown = ", ".join(f"{k} {v}" for k, v in settings.items()) or "the trial"
             raise ValueError(f"{shown}: {exc}") from None
-        folder = new_run_folder(Path(runs_dir), folder_stem(started, experiment, settings), taken)
-        taken.add(folder.name)
-        trials.append(TrialSpec(experiment, settings, str(folder), describe(experiment, settings)))
+    trials: list[TrialSpec] = []
+    try:
+        for settings, experiment in combinations:
+            folder = reserve_run_folder(Path(runs_dir), folder_stem(started, experiment, settings))
+            trials.append(TrialSpec(experiment, settings, str(folder), describe(experiment, settings)))
+    except BaseException:
+        for trial in trials:
+            release_run_folder(Path(trial.run_dir))
+        raise
     return trials
 
 
