@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from lstm_studio.training.run_format import read_history
 from lstm_studio.training.run_reader import read_run
 from lstm_studio.training.run_recorder import RunRecorder
 from lstm_studio.training.sweep import Sweep, TrialEnd, TrialEpoch
-from lstm_studio.training.trial import expand_grid, plan_trials, run_trial
+from lstm_studio.training.trial import expand_grid, plan_trials, run_ray_trial, run_trial
 
 TINY = ["--task", "sine", "--samples", "100", "--hidden", "4"]
 
@@ -101,6 +102,26 @@ def test_a_sweep_prints_json_best_first_and_a_failed_trial_does_not_stop_the_oth
     lines = result.stderr.splitlines()
     assert lines[0] == f"3 trials on 2 worker processes; runs in {runs_dir}"
     assert [line[:5] for line in lines[1:]] == ["[1/3]", "[2/3]", "[3/3]"]  # a line per finished trial
+
+
+def test_a_ray_task_cancelled_stops_after_its_batch_with_its_weights_and_its_process_runs_the_next():
+    import _thread
+
+    first, second = plan_trials(tiny(epochs=100_000), {"lr": [0.01, 0.02]}, Path(os.environ["LSTM_STUDIO_RUNS"]))
+
+    def cancel_as_ray_does():  # ray.cancel(force=False) interrupts the task's (main) thread
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if (Path(first.run_dir) / "history.csv").exists() and len(read_history(Path(first.run_dir))) >= 1:
+                break
+            time.sleep(0.02)
+        _thread.interrupt_main()
+
+    threading.Thread(target=cancel_as_ray_does, daemon=True).start()
+    row = run_ray_trial(first)
+    assert row["status"] == "stopped" and row["best_epoch"] >= 1 and read_run(first.run_dir).weights_path
+    later = run_ray_trial(replace(second, experiment=second.experiment.with_changes(epochs=1)))
+    assert later["status"] == "completed"  # the interrupt stopped that task, not the worker
 
 
 def test_a_full_disk_fails_the_trial_with_the_reason(runs_dir, monkeypatch):

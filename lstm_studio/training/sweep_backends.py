@@ -18,7 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 
 from lstm_studio.training.child_environment import BLAS_THREADS, main_script_hidden, one_blas_thread_environment
-from lstm_studio.training.trial import TrialSpec, run_trial, stop_trials, watch_sweep_stop
+from lstm_studio.training.trial import TrialSpec, run_ray_trial, run_trial, stop_trials, watch_sweep_stop
 
 GRACE_SECONDS = 5.0  # a trial asked to stop finishes its batch and writes its record within this
 PARENT_POLL_SECONDS = 0.5  # how often a worker checks that the sweep's process is still there
@@ -134,7 +134,9 @@ class RayPool:
         self._started_here = False
         self._refs: list = []
 
-    def submit(self, trials: Sequence[TrialSpec], function: Callable[[TrialSpec], dict] = run_trial) -> list[Future]:
+    def submit(
+        self, trials: Sequence[TrialSpec], function: Callable[[TrialSpec], dict] = run_ray_trial
+    ) -> list[Future]:
         """Connect (or start a local instance) and submit one task per trial."""
         ray = self._ray
         if not ray.is_initialized():
@@ -151,8 +153,8 @@ class RayPool:
         return [ref.future() for ref in self._refs]
 
     def cancel(self) -> None:
-        """Interrupt every task (KeyboardInterrupt in it: its folder is marked ``stopped``), then force
-        the ones still running after the grace period."""
+        """Interrupt every task (it stops after its batch, its folder ``stopped`` with its best weights), then
+        force the ones still running after the grace period."""
         ray = self._ray
         for ref in self._refs:
             ray.cancel(ref, force=False)

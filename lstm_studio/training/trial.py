@@ -91,10 +91,11 @@ def plan_trials(
     return trials
 
 
-def run_trial(spec: TrialSpec) -> dict:
+def run_trial(spec: TrialSpec, interrupt_stops: bool = False) -> dict:
     """Train ``spec`` into its run folder and return its row (``RunInfo.to_json``). Never raises
     for a run that fails: the row says ``failed`` and why. SIGTERM, or its parent process going
-    away, stops it after the current batch, its folder marked ``stopped``."""
+    away, stops it after the current batch, its folder marked ``stopped``, its best weights kept;
+    with ``interrupt_stops``, so does an interrupt (SIGINT)."""
     parent = os.getppid()
 
     def should_stop() -> bool:
@@ -102,7 +103,7 @@ def run_trial(spec: TrialSpec) -> dict:
 
     if _told_to_stop():
         return spec.not_started("cancelled before it started")
-    with _stop_requests() as stop:
+    with _stop_requests(interrupt_stops) as stop:
         recorder = RunRecorder(Path(spec.run_dir), spec.experiment, spec.settings, spec.name)
         try:
             recorder.begin()
@@ -149,15 +150,27 @@ def stop_trials(_signum: int = 0, _frame: object = None) -> None:
     _terminated.set()
 
 
+def run_ray_trial(spec: TrialSpec) -> dict:
+    """``run_trial`` as a Ray task: Ray cancels a running task with an interrupt, which then stops the
+    trial after its batch, as a cancelled local trial stops, instead of cutting it short without its
+    weights. Only this task stops: Ray's worker process lives on to run later tasks."""
+    return run_trial(spec, interrupt_stops=True)
+
+
 @contextmanager
-def _stop_requests() -> Iterator[threading.Event]:
-    """The event SIGTERM sets while the block runs (in the main thread; elsewhere, as in a Ray
-    task's thread, the caller stops the trial by other means, and the event is never set)."""
+def _stop_requests(interrupt_stops: bool = False) -> Iterator[threading.Event]:
+    """The event that stops the trial while the block runs: set by an interrupt when ``interrupt_stops``
+    (SIGTERM sets ``_terminated``, which also keeps later trials of this process from starting). Signals
+    reach the main thread only; elsewhere the caller stops the trial by other means."""
+    stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        yield threading.Event()
+        yield stop
         return
     previous = signal.signal(signal.SIGTERM, stop_trials)
+    previous_interrupt = signal.signal(signal.SIGINT, lambda *_: stop.set()) if interrupt_stops else None
     try:
-        yield _terminated
+        yield stop
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if interrupt_stops:
+            signal.signal(signal.SIGINT, previous_interrupt)
