@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from lstm_studio.cli import main
-from lstm_studio.training import Experiment, run_recorder, train
+from lstm_studio.training import EpochEnd, Experiment, run_recorder, run_store, train
 from lstm_studio.training.run_format import HISTORY_FILE, RUN_FILE, WEIGHTS_FILE, RunStoreError, read_history
 from lstm_studio.training.run_reader import list_runs, read_run
 from lstm_studio.training.run_recorder import RunRecorder
@@ -229,6 +230,32 @@ def test_a_rename_while_it_runs_survives_the_next_epoch(runs_dir):
             rename_run(recorder.folder, "mine")
 
     assert read_run(record(runs_dir, tiny(), rename_at_first).folder).name == "mine"
+
+
+def test_a_rename_as_the_run_ends_keeps_both_the_new_name_and_the_end(runs_dir, monkeypatch):
+    experiment = tiny()
+    data, model = experiment.make_dataset(), experiment.make_model()
+    recorder = RunRecorder.create(runs_dir, experiment)
+    events = list(train(model, data, experiment.train))
+    epochs = [e for e in events if isinstance(e, EpochEnd)]
+    for e in epochs[:2]:
+        recorder.epoch(e)
+    real_read, ended = run_store.read_record, threading.Event()
+
+    def the_run_ends_meanwhile(folder):  # in the window: the worker thread ends the run as Rename… reads
+        record = real_read(folder)
+        ending = threading.Thread(
+            target=lambda: (recorder.epoch(epochs[2]), recorder.finish(events[-1], model, data), ended.set())
+        )
+        ending.start()
+        ending.join(0.5)  # the run's last record waits for the rename to be written, then keeps its name
+        return record
+
+    monkeypatch.setattr(run_store, "read_record", the_run_ends_meanwhile)
+    rename_run(recorder.folder, "my best run")
+    assert ended.wait(10)
+    info = read_run(recorder.folder)
+    assert (info.status, info.epochs_run, info.name) == ("completed", 3, "my best run") and info.weights_path
 
 
 def test_delete_removes_run_folders_only(runs_dir, tmp_path):

@@ -15,11 +15,17 @@ import json
 import math
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 from lstm_studio.training.trainer import COMPLETED, FAILED, STOPPED, EpochEnd
 
@@ -164,6 +170,27 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{text[:40]} is too large a number")
     return value
+
+
+@contextmanager
+def record_lock(folder: Path) -> Iterator[None]:
+    """Hold the run folder's lock while run.json is read, changed and written back, so a rename in the
+    window and the run writing its record in another thread or process never write over each other's
+    news (a rename as the run ended had put back the record of its last epoch). Where there is no
+    ``fcntl`` (Windows), or the folder cannot be opened, it holds nothing: the write then says what is wrong."""
+    if fcntl is None:
+        yield
+        return
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # which releases the lock
 
 
 def write_record(folder: Path, record: dict, sync: bool = True) -> None:

@@ -36,6 +36,7 @@ from lstm_studio.training.run_format import (
     history_columns,
     history_row,
     read_record,
+    record_lock,
     write_atomically,
     write_record,
 )
@@ -272,8 +273,9 @@ class RunRecorder:
 
     def _write_record(self, sync: bool = True) -> None:
         """Write run.json, keeping a display name given meanwhile (a rename while it runs)."""
-        with contextlib.suppress(RunFileError):
-            on_disk = read_record(self.folder)
-            if isinstance(on_disk.get("name"), str):
-                self.record["name"] = on_disk["name"]
-        write_record(self.folder, self.record, sync)
+        with record_lock(self.folder):
+            with contextlib.suppress(RunFileError):
+                on_disk = read_record(self.folder)
+                if isinstance(on_disk.get("name"), str):
+                    self.record["name"] = on_disk["name"]
+            write_record(self.folder, self.record, sync)

@@ -21,6 +21,7 @@ from lstm_studio.training.run_format import (
     RunStoreError,
     csv_text,
     read_record,
+    record_lock,
     write_atomically,
     write_record,
 )
@@ -72,11 +73,12 @@ def rename_run(folder: str | os.PathLike, name: str) -> RunInfo:
     info = read_run(folder)
     if not info.readable:
         raise RunStoreError(f"cannot rename {folder.name}: {info.message}")
-    try:
-        record = read_record(folder)
-    except RunFileError as exc:
-        raise RunStoreError(f"cannot rename {folder.name}: {exc}") from None
-    write_record(folder, {**record, "name": name})
+    with record_lock(folder):  # the run may be writing its record meanwhile
+        try:
+            record = read_record(folder)
+        except RunFileError as exc:
+            raise RunStoreError(f"cannot rename {folder.name}: {exc}") from None
+        write_record(folder, {**record, "name": name})
     return read_run(folder)
 
 
