@@ -362,8 +362,11 @@ def test_train_with_runs_dir_records_the_run_beside_its_weights(capsys, tmp_path
 def test_runs_lists_readable_and_unreadable_runs(capsys, runs_dir):
     good = record(runs_dir, tiny()).folder
     bad = damage(runs_dir, "future version")
+    better = record(runs_dir, tiny(epochs=12)).folder
     assert main(["runs", "--json"]) == 0
-    listed = {Path(row["run_dir"]).name: row for row in json.loads(capsys.readouterr().out)}
+    rows = json.loads(capsys.readouterr().out)
+    assert [Path(row["run_dir"]).name for row in rows] == [better.name, good.name, bad.name]  # as a sweep's list
+    listed = {Path(row["run_dir"]).name: row for row in rows}
     assert listed[good.name]["status"] == "completed" and listed[good.name]["val_loss"] > 0
     assert listed[bad.name]["status"] == "unreadable" and "newer" in listed[bad.name]["message"]
     assert {"run_dir", "status", "val_loss", "best_epoch", "seconds", "settings"} <= set(listed[good.name])

@@ -13,7 +13,7 @@ from lstm_studio.cli.train_command import experiment_from_args, runs_dir_from, s
 from lstm_studio.training.run_format import RunStoreError
 from lstm_studio.training.run_reader import list_runs
 from lstm_studio.training.run_store import resolve_runs_dir
-from lstm_studio.training.sweep import Sweep, TrialEnd
+from lstm_studio.training.sweep import Sweep, TrialEnd, best_first
 from lstm_studio.training.sweep_backends import RayPool, SweepError
 
 SWEPT_OPTIONS = {"lr": "lr", "hidden": "hidden_sizes", "batch_size": "batch_size", "seq_len": "seq_len"}
@@ -120,15 +120,16 @@ def aligned(table: list[list[str]]) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    """List the runs of the runs directory, oldest first; unreadable folders with their reason. Listing
-    writes nothing: a read-only folder lists, and a mistyped one is not created."""
+    """List the runs of the runs directory: the table oldest first, ``--json`` best validation loss first
+    as a sweep's list (Contract 6), runs without one after in start order; unreadable folders with their
+    reason. Listing writes nothing: a read-only folder lists, and a mistyped one is not created."""
     runs_dir = resolve_runs_dir(args.runs_dir)
     try:
         runs = list_runs(runs_dir)
     except RunStoreError as exc:
         raise CommandError(str(exc)) from None
     if args.json:
-        print(to_json([run.to_json() for run in runs]))
+        print(to_json(best_first([run.to_json() for run in runs])))
         return 0
     if not runs:
         print(f"no runs in {runs_dir}")
