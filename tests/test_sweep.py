@@ -1,4 +1,4 @@
-"""Sweeps (Contract 6): the grid, trials in worker processes with one BLAS thread each, failed
+"""Sweeps (Contract 6): the grid, each trial in a process of its own with one BLAS thread, failed
 trials beside completed ones, progress events, and cancelling that leaves no process behind."""
 
 import errno
@@ -100,7 +100,7 @@ def test_a_sweep_prints_json_best_first_and_a_failed_trial_does_not_stop_the_oth
     assert sorted(Path(row["run_dir"]).parent for row in rows) == [runs_dir] * 3
     assert all(read_run(row["run_dir"]).status == row["status"] for row in rows)
     lines = result.stderr.splitlines()
-    assert lines[0] == f"3 trials on 2 worker processes; runs in {runs_dir}"
+    assert lines[0] == f"3 trials, 2 at a time, each in a process of its own; runs in {runs_dir}"
     assert [line[:5] for line in lines[1:]] == ["[1/3]", "[2/3]", "[3/3]"]  # a line per finished trial
 
 
@@ -220,21 +220,27 @@ def test_cancelling_while_the_workers_are_still_starting_returns_and_leaves_no_p
     assert sorted(e.trial for e in sweep.poll() if isinstance(e, TrialEnd)) == [0, 1, 2]  # each end still reported
 
 
-def test_a_lost_worker_ends_the_sweep_and_leaves_no_process(runs_dir, monkeypatch):
-    monkeypatch.setattr(sweep_backends, "GRACE_SECONDS", 0.5)
-    sweep = Sweep.plan(tiny(epochs=100_000), {"lr": [0.01, 0.02]}, runs_dir, workers=2)
+def test_each_trial_has_a_process_of_its_own_and_one_that_dies_is_lost_alone(runs_dir):
+    long = plan_trials(tiny(epochs=100_000), {"lr": [0.01, 0.02]}, runs_dir)
+    sweep = Sweep([*long, *plan_trials(tiny(epochs=2), {"lr": [0.03]}, runs_dir)], workers=2)
     sweep.start()
     wait_for_epochs(sweep, {0, 1})
-    os.kill(sweep_backends._workers(sweep.backend._executor)[0].pid, signal.SIGKILL)  # as the OOM killer would
-    deadline = time.monotonic() + 30
-    while not sweep.finished and time.monotonic() < deadline:
+    first = next(p for p in sweep.backend.processes() if p.name.endswith("-1"))
+    os.kill(first.pid, signal.SIGKILL)  # as the OOM killer would
+    ended: set[int] = set()
+    deadline = time.monotonic() + 60
+    while 2 not in ended and time.monotonic() < deadline:  # the queued trial still starts, and ends
         sweep.wait(0.05)
-        sweep.poll()
-    sweep.close()
+        ended |= {e.trial for e in sweep.poll() if isinstance(e, TrialEnd)}
+    sweep.cancel()
     assert multiprocessing.active_children() == []
-    rows = sweep.results()
-    assert [row["status"] for row in rows] == ["stopped", "stopped"]
-    assert all(read_run(row["run_dir"]).status == "stopped" for row in rows)
+    rows = {Path(row["run_dir"]).name: row for row in sweep.results()}
+    lost, stopped, later = (rows[Path(t.run_dir).name] for t in sweep.trials)
+    assert lost["status"] == "stopped" and lost["message"] == "its process was lost (killed by signal 9)"
+    assert stopped["status"] == "stopped" and later["status"] == "completed"
+    assert all(read_run(row["run_dir"]).status == row["status"] for row in rows.values())
+    pids = [read_run(row["run_dir"]).record["process"]["pid"] for row in rows.values()]
+    assert len(set(pids)) == 3 and os.getpid() not in pids  # each trial in a process of its own
 
 
 def test_a_trial_that_does_not_stop_in_time_is_killed_and_its_folder_marked_stopped(runs_dir, monkeypatch):

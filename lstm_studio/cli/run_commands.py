@@ -49,9 +49,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def _run(sweep: Sweep) -> list[int]:
     """Run the sweep to its end, or cancel it on Ctrl-C, SIGTERM or SIGHUP; the signals received."""
     done = 0
-    where = "as Ray tasks" if isinstance(sweep.backend, RayPool) else f"on {sweep.workers} worker processes"
+    local = f"{sweep.workers} at a time, each in a process of its own"
+    where = "as Ray tasks" if isinstance(sweep.backend, RayPool) else local
     folder = Path(sweep.trials[0].run_dir).parent
-    print(f"{len(sweep.trials)} trials {where}; runs in {folder}", file=sys.stderr, flush=True)
+    print(f"{len(sweep.trials)} trials, {where}; runs in {folder}", file=sys.stderr, flush=True)
     with stop_on_signals(escalate=False) as received:
         try:
             sweep.start()

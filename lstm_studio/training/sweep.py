@@ -124,7 +124,8 @@ class Sweep:
         if not os.path.isdir(trial.run_dir):
             return trial.not_started(("cancelled" if cancelled else "its process was lost") + " before it started")
         # its process is gone: a record it left saying running is not true any more
-        _mark_stopped(Path(trial.run_dir), CANCELLED if cancelled else "its process was lost")
+        lost = "its process was lost" + (f" ({future.exception()})" if not future.cancelled() else "")
+        _mark_stopped(Path(trial.run_dir), CANCELLED if cancelled else lost)
         return {**read_run(trial.run_dir).to_json(), "settings": trial.settings}
 
     def _row_so_far(self, index: int) -> dict:

@@ -1,5 +1,5 @@
-"""Where a sweep's trials run: worker processes of this machine (the standard library's process
-pool) or Ray tasks (a local Ray instance or a cluster). Both run ``trial.run_trial`` and hand back
+"""Where a sweep's trials run: processes of this machine, one per trial, or Ray tasks (a local Ray
+instance or a cluster). Both run ``trial.run_trial`` and hand back
 one ``concurrent.futures.Future`` per trial; ``cancel`` ends every trial and returns once no
 process of the sweep is left.
 
@@ -8,20 +8,25 @@ Every worker computes with one BLAS thread (``child_environment``).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures import wait as wait_futures
+from concurrent.futures import Future
+from multiprocessing.connection import Connection, wait
 
 from lstm_studio.training.child_environment import BLAS_THREADS, main_script_hidden, one_blas_thread_environment
+from lstm_studio.training.run_process import SharedFlag
 from lstm_studio.training.trial import TrialSpec, run_ray_trial, run_trial, stop_trials, watch_sweep_stop
 
 GRACE_SECONDS = 5.0  # a trial asked to stop finishes its batch and writes its record within this
 PARENT_POLL_SECONDS = 0.5  # how often a worker checks that the sweep's process is still there
+SCHEDULE_POLL_SECONDS = 0.2  # how soon the scheduler sees a cancel while no trial ends
+
+_spawn = multiprocessing.get_context("spawn")
 
 
 class SweepError(Exception):
@@ -51,71 +56,122 @@ def _exit_with_parent(parent: int) -> None:
 
 
 class LocalPool:
-    """``workers`` processes started with ``spawn`` (forking a process with Qt threads can deadlock)."""
+    """Each trial in a process of its own, ``workers`` at a time, started with ``spawn`` (forking a process
+    with Qt threads can deadlock). A trial whose process dies (the OOM killer) is lost alone: the others go
+    on, and the queued ones still start. ``cancel`` stops the running trials through a shared flag, which a
+    killed process cannot leave locked."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._executor: ProcessPoolExecutor | None = None
         self._futures: list[Future] = []
-        self._stop: object | None = None
-        self._reaped = threading.Lock()
+        self._stop = SharedFlag()
+        self._running: dict[Connection, tuple[int, multiprocessing.process.BaseProcess]] = {}
+        self._lock = threading.Lock()  # guards _running and the queue
+        self._queue: list[tuple[int, TrialSpec]] = []
+        self._function: Callable[[TrialSpec], dict] = run_trial
+        self._scheduler: threading.Thread | None = None
 
     def submit(self, trials: Sequence[TrialSpec], function: Callable[[TrialSpec], dict] = run_trial) -> list[Future]:
-        """Start the workers and queue every trial."""
-        context = multiprocessing.get_context("spawn")
-        self._stop = context.Event()
-        with one_blas_thread_environment(), main_script_hidden():  # the workers start during the submits
-            self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_worker_setup, initargs=(self._stop,)
-            )
-            self._futures = [self._executor.submit(function, trial) for trial in trials]
+        """Queue every trial; a thread starts them ``workers`` at a time and ends each one's future."""
+        self._futures = [Future() for _ in trials]
+        self._queue, self._function = list(enumerate(trials)), function
+        self._scheduler = threading.Thread(target=self._schedule, name="sweep-scheduler", daemon=True)
+        self._scheduler.start()
         return list(self._futures)
+
+    def processes(self) -> list[multiprocessing.process.BaseProcess]:
+        """The trials' processes running now."""
+        with self._lock:
+            return [process for _, process in self._running.values()]
+
+    def _schedule(self) -> None:
+        while True:
+            self._start_due()
+            with self._lock:
+                running = list(self._running)
+                if not running and not self._queue:
+                    return
+            for conn in wait(running, timeout=SCHEDULE_POLL_SECONDS):
+                self._ended(conn)
+
+    def _start_due(self) -> None:
+        """Start queued trials while fewer than ``workers`` run (none once the sweep is stopped)."""
+        while True:
+            with self._lock:
+                if self._stop.is_set():
+                    for index, _ in self._queue:
+                        self._futures[index].cancel()
+                    self._queue.clear()
+                if not self._queue or len(self._running) >= self.workers:
+                    return
+                index, trial = self._queue.pop(0)
+                if not self._futures[index].set_running_or_notify_cancel():
+                    continue
+                here, there = _spawn.Pipe(duplex=False)
+                process = _spawn.Process(target=_trial_main, args=(there, self._stop, self._function, trial),
+                                         name=f"lstm-studio-trial-{index + 1}", daemon=True)  # fmt: skip
+                with one_blas_thread_environment(), main_script_hidden():
+                    process.start()
+                there.close()  # the trial's process holds the only other end: its death ends the reading
+                self._running[here] = (index, process)
+
+    def _ended(self, conn: Connection) -> None:
+        """A trial's process sent its row, or died: its future ends."""
+        try:
+            kind, value = conn.recv()
+        except (EOFError, OSError):
+            kind, value = "lost", None
+        with self._lock:
+            index, process = self._running.pop(conn)
+        conn.close()
+        process.join(GRACE_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        future = self._futures[index]
+        if kind == "row":
+            future.set_result(value)
+        else:
+            code = process.exitcode
+            how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            future.set_exception(TrialLostError(value or how))
 
     def cancel(self) -> None:
         """Drop the queued trials, ask the running ones to stop (they finish their batch and record
-        ``stopped``), kill the workers if one has not stopped after a grace period, and return once
-        every worker has exited and been reaped."""
-        if self._executor is None:
-            return
+        ``stopped``), kill those that have not after a grace period, and return once every trial's
+        process has exited and been reaped."""
         self._stop.set()
-        for future in self._futures:
-            future.cancel()  # those still queued; a worker told to stop runs no further trial (trial.py)
-        _, late = wait_futures(self._futures, timeout=GRACE_SECONDS)
-        self._reap(patience=0.0 if late else GRACE_SECONDS)
+        self._finish(GRACE_SECONDS)
 
     def close(self) -> None:
-        """Wait for the last trial, then for every worker to exit."""
-        if self._executor is not None:
-            wait_futures(self._futures)
-            self._reap(patience=GRACE_SECONDS)
+        """Wait for the last trial and its process."""
+        self._finish(None)
 
-    def _reap(self, patience: float) -> None:
-        """Shut the pool down and return once every worker has exited and been reaped. Workers leave
-        on the shutdown's sentinels; if they have not after ``patience`` seconds (a worker stuck, or a
-        pool that broke: it waits for its workers to exit, holding the lock that shutdown needs),
-        whatever is left is killed. Safe to call from two threads: the second returns when all is reaped."""
-        with self._reaped:
-            executor = self._executor
-            if executor is None:
-                return
-            processes = _workers(executor)
-            shutting = threading.Thread(
-                target=executor.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True
-            )
-            shutting.start()
-            shutting.join(patience)
-            if shutting.is_alive():
-                for process in {*processes, *_workers(executor)}:
-                    process.kill()  # nothing for a process already reaped
-                shutting.join()
-            for process in processes:
-                process.join()
-            self._executor = None
+    def _finish(self, patience: float | None) -> None:
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        scheduler.join(patience)
+        if scheduler.is_alive():
+            for process in self.processes():
+                process.kill()  # the scheduler then reads their end and reaps them
+            scheduler.join()
 
 
-def _workers(executor: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
-    """The pool's worker processes (it has no public handle on them)."""
-    return list((getattr(executor, "_processes", None) or {}).values())
+class TrialLostError(Exception):
+    """A trial's process ended without its row (killed, out of memory); the message says how."""
+
+
+def _trial_main(conn: Connection, stop: SharedFlag, function: Callable[[TrialSpec], dict], trial: TrialSpec) -> None:
+    """A trial's process: run it and send its row back."""
+    _worker_setup(stop)
+    try:
+        message = ("row", function(trial))
+    except BaseException as exc:  # reported to the sweep, never a traceback
+        message = ("error", f"internal error: {type(exc).__name__}: {exc}")
+    with contextlib.suppress(OSError):  # the sweep's process is gone: nobody to tell
+        conn.send(message)
+    conn.close()
 
 
 class RayPool:
