@@ -19,7 +19,7 @@ import pytest
 from lstm_studio.cli import main
 from lstm_studio.training import Experiment, sweep_backends
 from lstm_studio.training.run_format import read_history
-from lstm_studio.training.run_reader import read_run
+from lstm_studio.training.run_reader import list_runs, read_run
 from lstm_studio.training.run_recorder import RunRecorder
 from lstm_studio.training.sweep import Sweep, TrialEnd, TrialEpoch
 from lstm_studio.training.trial import expand_grid, plan_trials, run_ray_trial, run_trial
@@ -277,22 +277,68 @@ def test_sigterm_cancels_a_command_line_sweep_and_no_worker_outlives_it(runs_dir
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
 
 
-def test_workers_of_a_sweep_killed_outright_stop_their_trials_and_exit(runs_dir):
+@pytest.mark.parametrize("when", ["while they train", "while they start"])
+def test_trials_of_a_sweep_killed_outright_stop_and_exit(runs_dir, when):
     args = [*TINY, "--epochs", "100000", "--lr", "0.01", "0.02", "--workers", "2"]
     process = subprocess.Popen([sys.executable, "-m", "lstm_studio", "sweep", *args], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)  # fmt: skip
+
+    def started() -> bool:
+        if when == "while they start":  # both processes exist, still importing NumPy
+            return len(children_of(process.pid)) == 2
+        return len([f for f in runs_dir.iterdir() if (f / "history.csv").exists()]) == 2
+
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len([f for f in runs_dir.iterdir() if (f / "history.csv").exists()]) < 2:
-        time.sleep(0.05)
-    workers = children_of(process.pid)
-    assert len(workers) == 2
-    process.kill()  # SIGKILL: the sweep cannot shut its pool down
+    while time.monotonic() < deadline and not started():
+        time.sleep(0.02)
+    trials = children_of(process.pid)
+    assert len(trials) == 2
+    process.kill()  # SIGKILL: the sweep cannot stop its trials
     process.wait()
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in trials):
         time.sleep(0.1)
-    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)  # orphaned idle workers would wait forever
-    assert {read_run(f).status for f in runs_dir.iterdir()} == {"stopped"}
+    assert not any(Path(f"/proc/{pid}").exists() for pid in trials)  # none trains on for nobody
+    assert {info.status for info in list_runs(runs_dir)} <= {"stopped"}  # hidden reservations aside
+
+
+def test_a_trial_whose_process_cannot_start_is_lost_alone_and_the_sweep_ends(runs_dir, monkeypatch):
+    real_start = sweep_backends.LocalPool._start
+
+    def no_more_processes(pool, index, trial):
+        if index == 1:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")  # a container's process limit
+        return real_start(pool, index, trial)
+
+    monkeypatch.setattr(sweep_backends.LocalPool, "_start", no_more_processes)
+    sweep = Sweep.plan(tiny(epochs=1), {"lr": [0.01, 0.02, 0.03]}, runs_dir, workers=2)
+    sweep.start()
+    assert sweep.wait(60)  # the sweep ends: no trial waits for ever
+    sweep.close()
+    rows = {row["settings"]["lr"]: row for row in sweep.results()}
+    assert rows[0.01]["status"] == rows[0.03]["status"] == "completed"
+    assert rows[0.02]["status"] == "stopped" and rows[0.02]["message"] == (
+        "its process was lost before it started (it could not start: [Errno 11] Resource temporarily unavailable)"
+    )  # fmt: skip
+
+
+def test_a_broken_scheduler_ends_every_trial_instead_of_waiting_for_ever(runs_dir, monkeypatch):
+    monkeypatch.setattr(sweep_backends.LocalPool, "_ended", lambda pool, conn: 1 / 0)
+    sweep = Sweep.plan(tiny(epochs=1), {"lr": [0.01, 0.02, 0.03]}, runs_dir, workers=2)
+    sweep.start()
+    assert sweep.wait(60)
+    sweep.close()
+    assert multiprocessing.active_children() == []
+    rows = sweep.results()  # a trial that finished reads as its folder says; the others say what went wrong
+    lost = [row for row in rows if row["status"] != "completed"]
+    assert lost and all("internal error: ZeroDivisionError" in row["message"] for row in lost)
+
+
+def test_a_sweep_that_cannot_start_releases_its_folder_names(runs_dir, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # Ray missing
+    with pytest.raises(sweep_backends.SweepError):
+        Sweep.plan(tiny(), {"lr": [0.01, 0.02]}, runs_dir, ray_address="")
+    assert os.listdir(runs_dir) == []
 
 
 SCRIPT = """

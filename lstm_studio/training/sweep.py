@@ -34,6 +34,7 @@ from lstm_studio.training.run_format import (
     RunStoreError,
     read_history,
     read_record,
+    record_lock,
     write_record,
 )
 from lstm_studio.training.run_reader import read_run
@@ -100,11 +101,20 @@ class Sweep:
         """Every combination of ``grid`` (keys ``lr``, ``hidden_sizes``, ``batch_size``, ``seq_len``)
         over ``base``; ValueError naming a combination that cannot run, RunStoreError when the runs
         directory cannot be written."""
-        return cls(plan_trials(base, grid, ensure_runs_dir(runs_dir)), workers, ray_address)
+        trials = plan_trials(base, grid, ensure_runs_dir(runs_dir))
+        try:
+            return cls(trials, workers, ray_address)
+        except BaseException:
+            _release(trials)
+            raise
 
     def start(self) -> None:
         """Queue every trial and return (SweepError when Ray is missing or unreachable)."""
-        self._futures = self.backend.submit(self.trials)
+        try:
+            self._futures = self.backend.submit(self.trials)
+        except BaseException:
+            _release(self.trials)
+            raise
         for index, future in enumerate(self._futures):
             future.add_done_callback(lambda f, i=index: self._trial_ended(i, f))
 
@@ -122,7 +132,9 @@ class Sweep:
         cancelled = future.cancelled() or self.cancelled
         trial = self.trials[index]
         if not os.path.isdir(trial.run_dir):
-            return trial.not_started(("cancelled" if cancelled else "its process was lost") + " before it started")
+            if cancelled:
+                return trial.not_started("cancelled before it started")
+            return trial.not_started(f"its process was lost before it started ({future.exception()})")
         # its process is gone: a record it left saying running is not true any more
         lost = "its process was lost" + (f" ({future.exception()})" if not future.cancelled() else "")
         _mark_stopped(Path(trial.run_dir), CANCELLED if cancelled else lost)
@@ -203,8 +215,8 @@ class Sweep:
     def _settle(self, message: str) -> None:
         """Once no process of the sweep is left, no folder or row may still say ``running``: a trial
         whose worker died may have rewritten its record after the pool reported it lost."""
+        _release(self.trials)
         for trial in self.trials:  # folders reserved for this sweep alone: no other run's are touched
-            release_run_folder(Path(trial.run_dir))
             discard_unfinished_start(Path(trial.run_dir))
             _mark_stopped(Path(trial.run_dir), message)
         self._gather()
@@ -212,6 +224,9 @@ class Sweep:
             for index, row in self._results.items():
                 if row.get("status") == RUNNING and row.get("run_dir"):
                     self._results[index] = self._row_so_far(index)
+                elif self.cancelled and not row.get("run_dir") and row.get("status") == STOPPED:
+                    # a Ctrl-C reaches a trial's process still starting before the sweep cancels
+                    self._results[index] = self.trials[index].not_started("cancelled before it started")
 
     def results(self) -> list[dict]:
         """One row per trial, best validation loss first: ended trials as they ended, the others
@@ -222,12 +237,20 @@ class Sweep:
         return best_first(rows)
 
 
+def _release(trials: Sequence[TrialSpec]) -> None:
+    for trial in trials:
+        release_run_folder(Path(trial.run_dir))
+
+
 def _mark_stopped(folder: Path, message: str) -> None:
     """A folder whose run.json still says ``running`` after its process ended: say ``stopped``."""
-    try:
-        record = read_record(folder)
-    except RunFileError:
+    if not folder.is_dir():
         return
-    if record.get("status") == RUNNING:
-        with contextlib.suppress(RunStoreError):
-            write_record(folder, {**record, "status": STOPPED, "message": message})
+    with record_lock(folder):  # a rename in the window may be writing it
+        try:
+            record = read_record(folder)
+        except RunFileError:
+            return
+        if record.get("status") == RUNNING:
+            with contextlib.suppress(RunStoreError):
+                write_record(folder, {**record, "status": STOPPED, "message": message})

@@ -33,21 +33,21 @@ class SweepError(Exception):
     """A sweep that cannot start (Ray missing or unreachable); the message says what to do."""
 
 
-def _worker_setup(stop: object) -> None:
-    """In each worker: trials watch the sweep's ``stop`` event, which is how the sweep cancels them.
-    Ctrl-C in the terminal reaches the whole process group; only the sweep (the parent) decides what
-    it means, so workers ignore it. A SIGTERM from outside (a scheduler, ``timeout``) stops the trial
-    under way after its batch and any later one before it starts."""
+def _worker_setup(stop: object, sweep: int) -> None:
+    """In each trial's process: the trial watches the sweep's ``stop`` flag, which is how the sweep cancels
+    it, and the sweep's process (``sweep``, its pid as the sweep read it: a child that read its parent only
+    after its slow start could find the sweep already gone). Ctrl-C in the terminal reaches the whole
+    process group; only the sweep decides what it means, so trials ignore it. A SIGTERM from outside (a
+    scheduler, ``timeout``) stops the trial after its batch."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, stop_trials)
     watch_sweep_stop(stop)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+    threading.Thread(target=_exit_with_parent, args=(sweep,), name="parent-watch", daemon=True).start()
 
 
 def _exit_with_parent(parent: int) -> None:
-    """In each worker: when the sweep's process is gone (killed outright, so it could not shut the pool
-    down), stop the trial under way, give it the grace period to record that, and exit. An idle worker
-    would otherwise wait for work forever: it holds both ends of the pool's queue, so it never sees EOF."""
+    """In each trial's process: when the sweep's process is gone (killed outright, so it could not stop its
+    trials), stop the trial, give it the grace period to record that, and exit."""
     while os.getppid() == parent:
         time.sleep(PARENT_POLL_SECONDS)
     stop_trials()
@@ -85,14 +85,30 @@ class LocalPool:
             return [process for _, process in self._running.values()]
 
     def _schedule(self) -> None:
-        while True:
-            self._start_due()
-            with self._lock:
-                running = list(self._running)
-                if not running and not self._queue:
-                    return
-            for conn in wait(running, timeout=SCHEDULE_POLL_SECONDS):
-                self._ended(conn)
+        try:
+            while True:
+                self._start_due()
+                with self._lock:
+                    running = list(self._running)
+                    if not running and not self._queue:
+                        return
+                for conn in wait(running, timeout=SCHEDULE_POLL_SECONDS):
+                    self._ended(conn)
+        except BaseException as exc:  # a bug here must not leave the sweep waiting for ever
+            self._abandon(f"internal error: {type(exc).__name__}: {exc}")
+
+    def _abandon(self, reason: str) -> None:
+        """Kill what runs and end every future still open with ``reason``: nobody will end them now."""
+        with self._lock:
+            processes = [process for _, process in self._running.values()]
+            self._running.clear()
+            self._queue.clear()
+        for process in processes:
+            process.kill()
+            process.join()
+        for future in self._futures:
+            if not future.done() and (future.running() or future.set_running_or_notify_cancel()):
+                future.set_exception(TrialLostError(reason))
 
     def _start_due(self) -> None:
         """Start queued trials while fewer than ``workers`` run (none once the sweep is stopped)."""
@@ -107,13 +123,27 @@ class LocalPool:
                 index, trial = self._queue.pop(0)
                 if not self._futures[index].set_running_or_notify_cancel():
                     continue
-                here, there = _spawn.Pipe(duplex=False)
-                process = _spawn.Process(target=_trial_main, args=(there, self._stop, self._function, trial),
-                                         name=f"lstm-studio-trial-{index + 1}", daemon=True)  # fmt: skip
-                with one_blas_thread_environment(), main_script_hidden():
-                    process.start()
-                there.close()  # the trial's process holds the only other end: its death ends the reading
+                try:
+                    here, process = self._start(index, trial)
+                except Exception as exc:  # a process limit, out of memory, too many open files
+                    self._futures[index].set_exception(TrialLostError(f"it could not start: {exc}"))
+                    continue
                 self._running[here] = (index, process)
+
+    def _start(self, index: int, trial: TrialSpec) -> tuple[Connection, multiprocessing.process.BaseProcess]:
+        """The trial's process, started, and the end of the pipe its row comes through."""
+        here, there = _spawn.Pipe(duplex=False)
+        try:
+            process = _spawn.Process(target=_trial_main, args=(there, self._stop, os.getpid(), self._function, trial),
+                                     name=f"lstm-studio-trial-{index + 1}", daemon=True)  # fmt: skip
+            with one_blas_thread_environment(), main_script_hidden():
+                process.start()
+        except BaseException:
+            here.close()
+            raise
+        finally:
+            there.close()  # the trial's process holds the only other end: its death ends the reading
+        return here, process
 
     def _ended(self, conn: Connection) -> None:
         """A trial's process sent its row, or died: its future ends."""
@@ -156,15 +186,18 @@ class LocalPool:
             for process in self.processes():
                 process.kill()  # the scheduler then reads their end and reaps them
             scheduler.join()
+        self._abandon("its process was not reaped")  # nothing left to do once the scheduler ended as it should
 
 
 class TrialLostError(Exception):
     """A trial's process ended without its row (killed, out of memory); the message says how."""
 
 
-def _trial_main(conn: Connection, stop: SharedFlag, function: Callable[[TrialSpec], dict], trial: TrialSpec) -> None:
-    """A trial's process: run it and send its row back."""
-    _worker_setup(stop)
+def _trial_main(
+    conn: Connection, stop: SharedFlag, sweep: int, function: Callable[[TrialSpec], dict], trial: TrialSpec
+) -> None:
+    """A trial's process: run it and send its row back to the sweep's process (``sweep``, its pid)."""
+    _worker_setup(stop, sweep)
     try:
         message = ("row", function(trial))
     except BaseException as exc:  # reported to the sweep, never a traceback
