@@ -181,6 +181,18 @@ def test_closing_during_a_batch_too_long_to_wait_for_records_a_stopped_run(qtbot
     assert runs[0].best_epoch >= 1 and runs[0].weights_path is not None  # the weights of the last epoch shown
 
 
+def test_the_garbage_collector_stays_in_the_gui_thread_while_a_run_trains(qtbot, window):
+    import gc
+
+    choose(window, "next-number", epochs=2000)
+    window.train_button.click()
+    qtbot.waitUntil(lambda: window.session.epochs_done >= 1, timeout=RUN_TIMEOUT_MS)
+    assert not gc.isenabled()  # a collection in the worker thread could free GUI objects there: a deadlock
+    with qtbot.waitSignal(window.trainingFinished, timeout=RUN_TIMEOUT_MS):
+        window.stop_button.click()
+    assert gc.isenabled()
+
+
 def test_export_writes_the_model_and_loads_back(qtbot, window, tmp_path, monkeypatch):
     choose(window, "next-number", epochs=3)
     train(qtbot, window)

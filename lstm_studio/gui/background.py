@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from lstm_studio.gui import collector
+
 
 class _Job(QObject):
     """Runs ``work`` once in its thread; ``finished`` carries (result, error)."""
@@ -59,6 +61,7 @@ class BackgroundJob(QObject):
         job.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._job = thread, job
+        collector.worker_starting()
         thread.start()
 
     def wait(self, timeout_ms: int) -> bool:
@@ -72,6 +75,7 @@ class BackgroundJob(QObject):
         self._thread.wait()
         result, error = self._outcome
         self._thread, self._job, self._outcome = None, None, (None, None)
+        collector.worker_ended()
         if error is None:
             self.done.emit(result)
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
+from lstm_studio.gui import collector
 from lstm_studio.gui.worker import TrainingWorker
 from lstm_studio.training import run_process
 from lstm_studio.training.session import Job
@@ -52,6 +53,7 @@ class TrainingRunner(QObject):
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
+        collector.worker_starting()
         thread.start()
 
     @property
@@ -110,4 +112,5 @@ class TrainingRunner(QObject):
         self._thread.wait()
         result, outcome = self._worker.result, self._worker.outcome
         self._thread, self._worker = None, None
+        collector.worker_ended()
         self.finished.emit(result, outcome)

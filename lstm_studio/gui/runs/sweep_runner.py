@@ -7,6 +7,7 @@ import threading
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from lstm_studio.gui import collector
 from lstm_studio.gui.background import BackgroundJob
 from lstm_studio.training.sweep import Sweep
 
@@ -41,7 +42,13 @@ class SweepRunner(QObject):
     def start(self, sweep: Sweep) -> None:
         """Start ``sweep`` (its trials run in other processes)."""
         self.sweep = sweep
-        sweep.start()
+        collector.worker_starting()  # the sweep's scheduler and cancel threads run in this process
+        try:
+            sweep.start()
+        except BaseException:
+            self.sweep = None
+            collector.worker_ended()
+            raise
         self.timer.start()
 
     def cancel(self) -> None:
@@ -88,6 +95,7 @@ class SweepRunner(QObject):
             return
         self.timer.stop()
         self.sweep, self._cancelling = None, None
+        collector.worker_ended()
         self.finished.emit(rows)
 
 
