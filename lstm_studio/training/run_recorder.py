@@ -67,13 +67,12 @@ def folder_stem(started: datetime, experiment: Experiment, settings: dict | None
     return re.sub(r"[^A-Za-z0-9._+-]", "-", "_".join(parts))
 
 
-def new_run_folder(runs_dir: Path, stem: str, taken: set[str] | frozenset[str] = frozenset()) -> Path:
-    """A folder name in ``runs_dir`` that neither exists, nor is reserved, nor is in ``taken``: ``stem``,
-    else ``stem-2``, ``stem-3``, … (the folder is not created)."""
+def new_run_folder(runs_dir: Path, stem: str) -> Path:
+    """A folder name in ``runs_dir`` that neither exists nor is reserved: ``stem``, else ``stem-2``,
+    ``stem-3``, … (the folder is not created)."""
     for n in range(1, 10_000):
-        name = stem if n == 1 else f"{stem}-{n}"
-        folder = runs_dir / name
-        if name not in taken and not folder.exists() and not _reservation(folder).exists():
+        folder = runs_dir / (stem if n == 1 else f"{stem}-{n}")
+        if not folder.exists() and not _reservation(folder).exists():
             return folder
     raise RunStoreError(f"cannot find a free folder name for {stem} in {runs_dir}")
 

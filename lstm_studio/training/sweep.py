@@ -38,11 +38,11 @@ from lstm_studio.training.run_format import (
     write_record,
 )
 from lstm_studio.training.run_reader import read_run
-from lstm_studio.training.run_recorder import discard_unfinished_start, release_run_folder
+from lstm_studio.training.run_recorder import discard_unfinished_start
 from lstm_studio.training.run_store import ensure_runs_dir
 from lstm_studio.training.sweep_backends import LocalPool, RayPool
 from lstm_studio.training.trainer import FAILED, STOPPED
-from lstm_studio.training.trial import TrialSpec, plan_trials
+from lstm_studio.training.trial import TrialSpec, plan_trials, release_folders
 
 CANCELLED = "cancelled: the sweep was stopped"
 
@@ -105,7 +105,7 @@ class Sweep:
         try:
             return cls(trials, workers, ray_address)
         except BaseException:
-            _release(trials)
+            release_folders(trials)
             raise
 
     def start(self) -> None:
@@ -113,7 +113,7 @@ class Sweep:
         try:
             self._futures = self.backend.submit(self.trials)
         except BaseException:
-            _release(self.trials)
+            release_folders(self.trials)
             raise
         for index, future in enumerate(self._futures):
             future.add_done_callback(lambda f, i=index: self._trial_ended(i, f))
@@ -215,7 +215,7 @@ class Sweep:
     def _settle(self, message: str) -> None:
         """Once no process of the sweep is left, no folder or row may still say ``running``: a trial
         whose worker died may have rewritten its record after the pool reported it lost."""
-        _release(self.trials)
+        release_folders(self.trials)
         for trial in self.trials:  # folders reserved for this sweep alone: no other run's are touched
             discard_unfinished_start(Path(trial.run_dir))
             _mark_stopped(Path(trial.run_dir), message)
@@ -235,11 +235,6 @@ class Sweep:
         with self._lock:
             rows = [self._results.get(i) or self._row_so_far(i) for i in range(len(self.trials))]
         return best_first(rows)
-
-
-def _release(trials: Sequence[TrialSpec]) -> None:
-    for trial in trials:
-        release_run_folder(Path(trial.run_dir))
 
 
 def _mark_stopped(folder: Path, message: str) -> None:

@@ -85,10 +85,15 @@ def plan_trials(
             folder = reserve_run_folder(Path(runs_dir), folder_stem(started, experiment, settings))
             trials.append(TrialSpec(experiment, settings, str(folder), describe(experiment, settings)))
     except BaseException:
-        for trial in trials:
-            release_run_folder(Path(trial.run_dir))
+        release_folders(trials)
         raise
     return trials
+
+
+def release_folders(trials: Sequence[TrialSpec]) -> None:
+    """End the reservations of the trials' folders (``plan_trials``), those made or never to be made."""
+    for trial in trials:
+        release_run_folder(Path(trial.run_dir))
 
 
 def run_trial(spec: TrialSpec, interrupt_stops: bool = False) -> dict:
